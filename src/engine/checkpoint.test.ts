@@ -1,0 +1,45 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { checkpointVersion, findCheckpointProblem, loadCheckpoint, truncateToCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
+
+const url = 'http://origin/a.bin';
+const base: Checkpoint = {
+  version: checkpointVersion, url, resolvedUrl: url, etag: '"e"', lastModified: null, totalBytes: 100, contentDisposition: null,
+  segments: [{ start: 0, end: 50, written: 20 }, { start: 50, end: 100, written: 10 }],
+};
+
+describe('findCheckpointProblem', () => {
+  const cases: [string, unknown, number | undefined, boolean][] = [
+    ['a consistent checkpoint is usable', base, 100, true],
+    ['a data file longer than the checkpoint is fine (torn tail is cut)', base, 100, true],
+    ['another format version is discarded', { ...base, version: 99 }, 100, false],
+    ['another URL is discarded', { ...base, url: 'http://x/' }, 100, false],
+    ['a data file shorter than claimed is discarded', base, 59, false],
+    ['a missing data file is discarded', base, undefined, false],
+    ['segments that do not cover the total are discarded', { ...base, totalBytes: 120 }, 120, false],
+    ['written past the segment end is discarded', { ...base, segments: [{ start: 0, end: 100, written: 101 }] }, 200, false],
+    ['garbage is discarded', 'nonsense', 100, false],
+  ];
+  for (const [name, value, dataBytes, usable] of cases) it(name, () => assert.equal(findCheckpointProblem(value, url, dataBytes) === undefined, usable));
+});
+
+describe('checkpoint files', () => {
+  it('round-trips and reports a torn checkpoint as discarded', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mediad-cp-'));
+    await writeFile(path.join(dir, 'data.part'), Buffer.alloc(100));
+    await writeCheckpoint(dir, base);
+    assert.deepEqual(await loadCheckpoint(dir, url), { checkpoint: base });
+    await writeFile(path.join(dir, 'checkpoint.json'), '{"version":1,"url":');
+    assert.ok('discarded' in (await loadCheckpoint(dir, url)));
+  });
+  it('cuts the torn tail back to the last checkpointed byte', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mediad-cp-'));
+    await writeFile(path.join(dir, 'data.part'), Buffer.alloc(100, 7));
+    await truncateToCheckpoint(dir, base);
+    assert.equal((await stat(path.join(dir, 'data.part'))).size, 60);
+    assert.equal((await readFile(path.join(dir, 'data.part')))[59], 7);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * The checkpoint beside the partial data: what resource the bytes belong to
+ * and how many bytes of each segment are known to be on disk. Written
+ * atomically (temp file, fsync, rename, fsync of the folder) and only after
+ * the data it describes was fsynced.
+ */
+import { open, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import type { Segment } from './segments.ts';
+import type { ResourceIdentity } from './validators.ts';
+
+export const checkpointVersion = 1;
+
+export interface Checkpoint extends ResourceIdentity {
+  readonly version: typeof checkpointVersion;
+  readonly url: string;
+  readonly resolvedUrl: string;
+  readonly contentDisposition: string | null;
+  readonly segments: readonly Segment[];
+}
+
+export const dataFileName = 'data.part';
+const checkpointFileName = 'checkpoint.json';
+
+export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {
+  const target = path.join(dir, checkpointFileName);
+  const temp = `${target}.tmp`;
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(JSON.stringify(checkpoint));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, target);
+  await syncDirectory(dir);
+}
+
+/** fsync of a folder makes a rename in it durable (POSIX leaves it to the caller). */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export type LoadResult = { readonly checkpoint: Checkpoint } | { readonly discarded: string } | { readonly missing: true };
+
+function isSegment(value: unknown): value is Segment {
+  const s = value as Segment;
+  return !!s && Number.isSafeInteger(s.start) && s.start >= 0 && Number.isSafeInteger(s.written) && s.written >= 0
+    && (s.end === null || (Number.isSafeInteger(s.end) && s.end >= s.start && s.written <= s.end - s.start));
+}
+
+/** Pure: why this parsed checkpoint cannot be used for `url` with a data file of `dataBytes`, or undefined when it can. */
+export function findCheckpointProblem(value: unknown, url: string, dataBytes: number | undefined): string | undefined {
+  const cp = value as Partial<Checkpoint> | null;
+  if (!cp || typeof cp !== 'object') return 'not an object';
+  if (cp.version !== checkpointVersion) return `format version ${String(cp.version)}, expected ${checkpointVersion}`;
+  if (cp.url !== url) return 'written for another URL';
+  if (typeof cp.resolvedUrl !== 'string') return 'no resolved URL';
+  if (!Array.isArray(cp.segments) || cp.segments.length === 0 || !cp.segments.every(isSegment)) return 'malformed segments';
+  if (!(cp.totalBytes === null || Number.isSafeInteger(cp.totalBytes))) return 'malformed total';
+  const lastEnd = cp.segments.reduce((max, s) => Math.max(max, s.end ?? s.start + s.written), 0);
+  if (cp.totalBytes !== null && lastEnd !== cp.totalBytes) return 'segments do not cover the total';
+  const needed = cp.segments.reduce((max, s) => Math.max(max, s.start + s.written), 0);
+  if (dataBytes === undefined) return 'partial data file is missing';
+  if (dataBytes < needed) return `partial data has ${dataBytes} bytes, checkpoint claims ${needed}`;
+  return undefined;
+}
+
+/** Loads and checks the checkpoint; an unreadable or inconsistent one is reported as discarded (the caller restarts from zero and logs why). */
+export async function loadCheckpoint(dir: string, url: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, checkpointFileName), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
+    return { discarded: `unreadable: ${(error as Error).message}` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { discarded: 'not valid JSON (torn write?)' };
+  }
+  const dataBytes = await stat(path.join(dir, dataFileName)).then((s) => s.size, () => undefined);
+  const problem = findCheckpointProblem(parsed, url, dataBytes);
+  return problem ? { discarded: problem } : { checkpoint: parsed as Checkpoint };
+}
+
+/** A torn tail after a crash must never end up in the finished file: cut the data back to the last checkpointed byte. */
+export async function truncateToCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {
+  const last = checkpoint.segments[checkpoint.segments.length - 1] as Segment;
+  await truncate(path.join(dir, dataFileName), last.start + last.written);
+}
+
+export async function removeCheckpoint(dir: string): Promise<void> {
+  await rm(path.join(dir, checkpointFileName), { force: true });
+}

@@ -1,0 +1,324 @@
+/**
+ * Downloads one URL into a partial folder: probe, split into segments, fetch
+ * them over parallel Range requests, checkpoint as bytes land, resume from a
+ * checkpoint, and restart from zero when the origin says the resource changed.
+ * Returns when every byte is on disk and fsynced; finishing (hash, rename) is the caller's.
+ */
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { MediadError } from '../errors.ts';
+import { dataFileName, loadCheckpoint, removeCheckpoint, truncateToCheckpoint, writeCheckpoint, checkpointVersion, type Checkpoint } from './checkpoint.ts';
+import { toMediadError } from './classify.ts';
+import { failForStatus, type HttpClient, type HttpResponse } from './http-client.ts';
+import { acquirePartialLock, type PartialLock } from './partial-lock.ts';
+import { canResume, checkResumeResponse } from './resume-check.ts';
+import { parseRetryAfter } from './retry-delay.ts';
+import { chooseSplit, downloadedBytes, isComplete, planSegments, type Segment } from './segments.ts';
+import { headerValue, identityOf, ifRangeFor, parseContentRange, type ResourceIdentity } from './validators.ts';
+
+export interface DownloadTarget {
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface DownloadSettings {
+  readonly connections: number;
+  readonly minSegmentBytes: number;
+  readonly checkpointIntervalBytes: number;
+  readonly checkpointIntervalMs: number;
+}
+
+export interface DownloadLog {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
+
+export interface DownloadContext {
+  readonly http: HttpClient;
+  readonly signal: AbortSignal;
+  readonly log: DownloadLog;
+  readonly now: () => number;
+  /** Told about every byte written, for progress. */
+  onProgress(downloadedBytes: number, totalBytes: number | null): void;
+  /** Waits until `bytes` may be written (bandwidth limits); absent = unlimited. */
+  throttle?(bytes: number, signal: AbortSignal): Promise<void>;
+}
+
+export interface PartialDownload {
+  readonly dataPath: string;
+  readonly totalBytes: number;
+  readonly resolvedUrl: string;
+  readonly contentDisposition: string | null;
+  /** Bytes that were already on disk from a checkpoint when this run started. */
+  readonly resumedFromBytes: number;
+}
+
+/** The origin answered with a different resource (or ignored Range): discard the partial data and fetch from zero. */
+class ResourceChanged extends Error {}
+
+const maxRestartsPerRun = 3;
+const maxQuickRetriesPerSegment = 50; // resets that still make progress are retried at once, without spending a job attempt
+
+export async function downloadToPartial(dir: string, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext): Promise<PartialDownload> {
+  await mkdir(dir, { recursive: true });
+  const lock = await acquirePartialLock(dir, undefined, (message) => context.log.warn({ dir }, message));
+  try {
+    return await downloadLocked(dir, target, settings, context, lock);
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}
+
+async function downloadLocked(dir: string, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext, lock: PartialLock): Promise<PartialDownload> {
+  const loaded = await loadCheckpoint(dir, target.url);
+  if ('discarded' in loaded) context.log.warn({ reason: loaded.discarded }, 'checkpoint discarded, downloading from zero');
+  let resumeFrom = 'checkpoint' in loaded ? loaded.checkpoint : undefined;
+  if (resumeFrom && !canResume(resumeFrom)) {
+    context.log.warn({}, 'origin gave no validator or length last time, downloading from zero');
+    resumeFrom = undefined;
+  }
+  const resumedFromBytes = resumeFrom ? downloadedBytes(resumeFrom.segments) : 0;
+  if (resumeFrom) context.log.info({ offset: resumedFromBytes, totalBytes: resumeFrom.totalBytes }, 'resuming from checkpoint');
+  for (let restart = 0; ; restart++) {
+    const transfer = new Transfer(dir, target, settings, context, lock);
+    try {
+      const result = await transfer.run(resumeFrom);
+      return { ...result, resumedFromBytes };
+    } catch (error) {
+      if (!(error instanceof ResourceChanged) || restart >= maxRestartsPerRun) throw error instanceof ResourceChanged ? new MediadError('MEDIAD_ERR_RANGE_MISMATCH', error.message) : error;
+      context.log.warn({ reason: error.message }, 'resource changed, downloading from zero');
+      await removeCheckpoint(dir);
+      resumeFrom = undefined;
+    }
+  }
+}
+
+class Transfer {
+  private file!: FileHandle;
+  private identity: ResourceIdentity = { etag: null, lastModified: null, totalBytes: null };
+  private resolvedUrl: string;
+  private contentDisposition: string | null = null;
+  private segments: Segment[] = [];
+  private readonly busy = new Set<number>();
+  private readonly stop = new AbortController();
+  private bytesSinceCheckpoint = 0;
+  private lastCheckpointAt: number;
+  private checkpointing: Promise<void> | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly target: DownloadTarget,
+    private readonly settings: DownloadSettings,
+    private readonly context: DownloadContext,
+    private readonly lock: PartialLock,
+  ) {
+    this.resolvedUrl = target.url;
+    this.lastCheckpointAt = context.now();
+  }
+
+  async run(resumeFrom: Checkpoint | undefined): Promise<Omit<PartialDownload, 'resumedFromBytes'>> {
+    const dataPath = path.join(this.dir, dataFileName);
+    const onOuterAbort = () => this.stop.abort(this.context.signal.reason);
+    this.context.signal.addEventListener('abort', onOuterAbort, { once: true });
+    let probe: HttpResponse | undefined;
+    try {
+      if (resumeFrom) {
+        await truncateToCheckpoint(this.dir, resumeFrom);
+        this.file = await open(dataPath, 'r+');
+        this.adopt(resumeFrom);
+      } else {
+        this.file = await open(dataPath, 'w');
+        probe = await this.probe();
+      }
+      this.report();
+      await this.fetchAllSegments(probe);
+      await this.checkpoint();
+      const size = (await this.file.stat()).size;
+      const total = this.identity.totalBytes ?? downloadedBytes(this.segments);
+      if (size !== total) throw new MediadError('MEDIAD_ERR_SIZE_MISMATCH', `partial file has ${size} bytes, expected ${total}`);
+      return { dataPath, totalBytes: total, resolvedUrl: this.resolvedUrl, contentDisposition: this.contentDisposition };
+    } catch (error) {
+      probe?.body.destroy();
+      await this.saveProgressAfterFailure();
+      throw error instanceof ResourceChanged ? error : toMediadError(error);
+    } finally {
+      this.context.signal.removeEventListener('abort', onOuterAbort);
+      await this.file?.close().catch(() => undefined);
+    }
+  }
+
+  private adopt(checkpoint: Checkpoint): void {
+    this.identity = { etag: checkpoint.etag, lastModified: checkpoint.lastModified, totalBytes: checkpoint.totalBytes };
+    this.resolvedUrl = checkpoint.resolvedUrl;
+    this.contentDisposition = checkpoint.contentDisposition;
+    this.segments = checkpoint.segments.map((segment) => ({ ...segment }));
+  }
+
+  /** First request of a fresh download: an open Range tells us the total and whether ranges work, and its body feeds segment 0. */
+  private async probe(): Promise<HttpResponse | undefined> {
+    const response = await this.context.http.get(this.target.url, { ...this.target.headers, range: 'bytes=0-' }, this.stop.signal);
+    if (response.status === 416 && parseContentRange(headerValue(response.headers, 'content-range')?.replace('*', '0-0'))?.total === 0) {
+      response.body.resume(); // an empty resource cannot satisfy any range
+      this.start(response, 0, false);
+      return undefined;
+    }
+    if (response.status !== 200 && response.status !== 206) failForStatus(response, parseRetryAfter(headerValue(response.headers, 'retry-after'), this.context.now()));
+    const identity = identityOf(response.status, response.headers);
+    this.start(response, identity.totalBytes, response.status === 206 && canResume(identity));
+    this.identity = identity;
+    await this.checkpoint();
+    return response;
+  }
+
+  private start(response: HttpResponse, totalBytes: number | null, rangesWork: boolean): void {
+    this.resolvedUrl = response.url;
+    this.contentDisposition = headerValue(response.headers, 'content-disposition') ?? null;
+    this.identity = { ...this.identity, totalBytes };
+    this.segments = planSegments(totalBytes, rangesWork ? this.settings.connections : 1, this.settings.minSegmentBytes);
+  }
+
+  private async fetchAllSegments(probe: HttpResponse | undefined): Promise<void> {
+    const runners: Promise<void>[] = [];
+    let firstError: unknown;
+    const runner = async (initial: HttpResponse | undefined, index: number | undefined) => {
+      try {
+        for (let next = index; next !== undefined; next = this.claimNext()) {
+          await this.fetchSegment(next, next === index ? initial : undefined);
+          this.busy.delete(next);
+        }
+      } catch (error) {
+        firstError ??= error;
+        this.stop.abort(error);
+      }
+    };
+    const connections = this.segments.length === 1 ? 1 : this.settings.connections;
+    if (probe) {
+      this.busy.add(0);
+      runners.push(runner(probe, 0));
+    }
+    while (runners.length < connections) {
+      const next = this.claimNext();
+      if (next === undefined) break;
+      runners.push(runner(undefined, next));
+    }
+    await Promise.all(runners);
+    if (firstError !== undefined) throw firstError;
+    if (!this.segments.every(isComplete)) throw new MediadError('MEDIAD_ERR_SHORT_BODY', 'some segments are incomplete');
+  }
+
+  /** The next idle incomplete segment, else a fresh half of the busiest one (work stealing). */
+  private claimNext(): number | undefined {
+    if (this.stop.signal.aborted) return undefined;
+    const idle = this.segments.findIndex((segment, index) => !this.busy.has(index) && !isComplete(segment));
+    if (idle !== -1) {
+      this.busy.add(idle);
+      return idle;
+    }
+    const split = chooseSplit(this.segments, this.busy, this.settings.minSegmentBytes);
+    if (!split) return undefined;
+    const donor = this.segments[split.index] as Segment;
+    const end = donor.end as number;
+    donor.end = split.at;
+    this.segments.push({ start: split.at, end, written: 0 });
+    this.busy.add(this.segments.length - 1);
+    return this.segments.length - 1;
+  }
+
+  private async fetchSegment(index: number, initial: HttpResponse | undefined): Promise<void> {
+    let quickRetries = 0;
+    let response = initial;
+    for (;;) {
+      const segment = this.segments[index] as Segment;
+      if (isComplete(segment)) return;
+      const before = segment.written;
+      try {
+        response ??= await this.requestRange(segment);
+        await this.consume(segment, response);
+        return;
+      } catch (error) {
+        response?.body.destroy();
+        response = undefined;
+        const failure = error instanceof ResourceChanged ? error : toMediadError(error);
+        const madeProgress = segment.written > before;
+        if (this.stop.signal.aborted || !(failure instanceof MediadError) || !failure.retryable || !madeProgress || ++quickRetries > maxQuickRetriesPerSegment) throw failure;
+        this.context.log.warn({ code: failure.code, offset: segment.start + segment.written }, 'transfer interrupted after progress, resuming at once');
+      }
+    }
+  }
+
+  private async requestRange(segment: Segment): Promise<HttpResponse> {
+    const offset = segment.start + segment.written;
+    const last = segment.end === null ? '' : String(segment.end - 1);
+    const headers: Record<string, string> = { ...this.target.headers, range: `bytes=${offset}-${last}` };
+    const ifRange = ifRangeFor(this.identity);
+    if (ifRange) headers['if-range'] = ifRange;
+    const response = await this.context.http.get(this.resolvedUrl, headers, this.stop.signal);
+    if (response.status !== 200 && response.status !== 206) failForStatus(response, parseRetryAfter(headerValue(response.headers, 'retry-after'), this.context.now()));
+    const decision = checkResumeResponse({ offset, end: segment.end === null ? null : segment.end - 1, known: this.identity }, response.status, response.headers);
+    if (decision.action === 'continue') return response;
+    response.body.destroy();
+    if (decision.action === 'restart') throw new ResourceChanged(decision.reason);
+    throw new MediadError('MEDIAD_ERR_RANGE_MISMATCH', decision.reason);
+  }
+
+  private async consume(segment: Segment, response: HttpResponse): Promise<void> {
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      const position = segment.start + segment.written;
+      const room = segment.end === null ? chunk.length : Math.max(0, Math.min(chunk.length, segment.end - position));
+      if (room > 0) {
+        await this.context.throttle?.(room, this.stop.signal);
+        await this.file.write(chunk, 0, room, position);
+        segment.written += room;
+        this.bytesSinceCheckpoint += room;
+        this.report();
+        if (this.checkpointDue()) await this.checkpoint();
+      }
+      if (segment.end !== null && segment.start + segment.written >= segment.end) break; // our range is done (it may have been cut by a split)
+    }
+    if (segment.end === null) {
+      segment.end = segment.start + segment.written; // unknown length: the body's end is the resource's end
+      this.identity = { ...this.identity, totalBytes: segment.end };
+    } else if (!isComplete(segment)) {
+      throw new MediadError('MEDIAD_ERR_SHORT_BODY', `body ended at byte ${segment.start + segment.written} of ${segment.end}`);
+    }
+  }
+
+  private report(): void {
+    this.context.onProgress(downloadedBytes(this.segments), this.identity.totalBytes);
+  }
+
+  private checkpointDue(): boolean {
+    return this.bytesSinceCheckpoint >= this.settings.checkpointIntervalBytes || this.context.now() - this.lastCheckpointAt >= this.settings.checkpointIntervalMs;
+  }
+
+  /** fsync the data, then record what it covers. The snapshot is taken before the fsync, so it never claims bytes the fsync may miss. */
+  private async checkpoint(): Promise<void> {
+    while (this.checkpointing) await this.checkpointing;
+    const snapshot = this.segments.map((segment) => ({ ...segment }));
+    this.bytesSinceCheckpoint = 0;
+    this.lastCheckpointAt = this.context.now();
+    this.checkpointing = (async () => {
+      await this.file.datasync();
+      await this.lock.assertHeld();
+      await writeCheckpoint(this.dir, {
+        version: checkpointVersion, url: this.target.url, resolvedUrl: this.resolvedUrl, contentDisposition: this.contentDisposition,
+        ...this.identity, segments: snapshot,
+      });
+    })();
+    try {
+      await this.checkpointing;
+    } finally {
+      this.checkpointing = undefined;
+    }
+  }
+
+  /** After a failure or abort, keep every byte that reached the disk, so the retry resumes exactly there. */
+  private async saveProgressAfterFailure(): Promise<void> {
+    if (!this.file || this.segments.length === 0) return;
+    try {
+      await this.checkpoint();
+    } catch (error) {
+      this.context.log.warn({ err: (error as Error).message }, 'could not checkpoint after failure; the last checkpoint stands');
+    }
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Moves a finished partial file into the download folder: verify size,
+ * hash, then hard-link under a free name (never overwriting a file that is
+ * there) and record the result, so a crash at any step finishes the same
+ * way on the next run instead of downloading again or leaving "name (1)".
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, readFile, rename, rm, stat, writeFile, open } from 'node:fs/promises';
+import path from 'node:path';
+import { MediadError } from '../errors.ts';
+import { syncDirectory } from './checkpoint.ts';
+import { numberedName } from './filename.ts';
+
+export interface FinishedFile {
+  readonly path: string;
+  readonly name: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+const doneFileName = 'done.json';
+
+export async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** A finish recorded by an earlier run whose job record was not updated before a crash. */
+export async function readRecordedFinish(partialDir: string): Promise<FinishedFile | undefined> {
+  try {
+    const done = JSON.parse(await readFile(path.join(partialDir, doneFileName), 'utf8')) as FinishedFile;
+    const size = (await stat(done.path)).size;
+    return size === done.size ? done : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface FinalizeInput {
+  readonly partialDir: string;
+  readonly dataPath: string;
+  readonly downloadDir: string;
+  /** Relative, already sanitised name (may contain sub-folders). */
+  readonly filename: string;
+  readonly expectedBytes: number;
+  readonly expectedSha256?: string | undefined;
+}
+
+export async function finalizeDownload(input: FinalizeInput): Promise<FinishedFile> {
+  const size = (await stat(input.dataPath)).size;
+  if (size !== input.expectedBytes) throw new MediadError('MEDIAD_ERR_SIZE_MISMATCH', `downloaded ${size} bytes, origin promised ${input.expectedBytes}`);
+  const sha256 = await sha256OfFile(input.dataPath);
+  if (input.expectedSha256 && input.expectedSha256.toLowerCase() !== sha256) {
+    throw new MediadError('MEDIAD_ERR_CHECKSUM_MISMATCH', `sha256 is ${sha256}, expected ${input.expectedSha256.toLowerCase()}`);
+  }
+  const target = path.join(input.downloadDir, input.filename);
+  await mkdir(path.dirname(target), { recursive: true });
+  const finalPath = await placeWithoutOverwrite(input.dataPath, target);
+  const finished: FinishedFile = { path: finalPath, name: path.basename(finalPath), size, sha256 };
+  await writeFile(path.join(input.partialDir, doneFileName), JSON.stringify(finished));
+  await rm(input.dataPath, { force: true });
+  await syncDirectory(path.dirname(finalPath));
+  return finished;
+}
+
+/** Hard-links `source` as `target`, `target (1)`, … ; a name that already is our inode (a crash after linking) is reused. */
+async function placeWithoutOverwrite(source: string, target: string): Promise<string> {
+  const sourceStat = await stat(source);
+  const name = path.basename(target);
+  for (let n = 0; n < 10_000; n++) {
+    const candidate = path.join(path.dirname(target), numberedName(name, n));
+    try {
+      await link(source, candidate);
+      return candidate;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        const existing = await stat(candidate).catch(() => undefined);
+        if (existing && existing.ino === sourceStat.ino && existing.dev === sourceStat.dev) return candidate;
+        continue;
+      }
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV') return renameExclusive(source, path.dirname(target), name, n);
+      throw error;
+    }
+  }
+  throw new MediadError('MEDIAD_ERR_DISK_UNWRITABLE', `no free name for ${target}`);
+}
+
+/** Filesystems without hard links: reserve the name with O_EXCL, then rename over our own placeholder. */
+async function renameExclusive(source: string, dir: string, name: string, from: number): Promise<string> {
+  for (let n = from; n < 10_000; n++) {
+    const candidate = path.join(dir, numberedName(name, n));
+    try {
+      await (await open(candidate, 'wx')).close();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw error;
+    }
+    await rename(source, candidate);
+    return candidate;
+  }
+  throw new MediadError('MEDIAD_ERR_DISK_UNWRITABLE', `no free name for ${name}`);
+}

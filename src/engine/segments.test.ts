@@ -1,0 +1,56 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { chooseSplit, isComplete, planSegments, type Segment } from './segments.ts';
+
+const MiB = 1024 * 1024;
+
+function coversExactly(segments: Segment[], total: number): boolean {
+  let next = 0;
+  for (const s of segments) {
+    if (s.start !== next || s.end === null || s.end <= s.start) return false;
+    next = s.end;
+  }
+  return next === total;
+}
+
+describe('planSegments', () => {
+  const cases = [
+    { name: 'small files stay on one connection', total: 3 * MiB, connections: 4, min: 4 * MiB, count: 1 },
+    { name: 'splits a big file into one segment per connection', total: 64 * MiB, connections: 4, min: 4 * MiB, count: 4 },
+    { name: 'no more segments than the minimum size allows', total: 10 * MiB, connections: 16, min: 4 * MiB, count: 2 },
+    { name: 'uneven totals still cover every byte once', total: 64 * MiB + 3, connections: 3, min: MiB, count: 3 },
+    { name: 'one connection is one segment', total: 64 * MiB, connections: 1, min: MiB, count: 1 },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const segments = planSegments(c.total, c.connections, c.min);
+      assert.equal(segments.length, c.count);
+      assert.ok(coversExactly(segments, c.total));
+    });
+  }
+  it('an unknown length is one open-ended segment', () => assert.deepEqual(planSegments(null, 4, MiB), [{ start: 0, end: null, written: 0 }]));
+  it('an empty file is one empty, complete segment', () => {
+    const [only] = planSegments(0, 4, MiB);
+    assert.deepEqual(only, { start: 0, end: 0, written: 0 });
+    assert.equal(isComplete(only as Segment), true);
+  });
+});
+
+describe('chooseSplit', () => {
+  it('cuts the busy segment with the most bytes left in half', () => {
+    const segments: Segment[] = [
+      { start: 0, end: 10 * MiB, written: 10 * MiB },
+      { start: 10 * MiB, end: 30 * MiB, written: 2 * MiB },
+      { start: 30 * MiB, end: 40 * MiB, written: 0 },
+    ];
+    assert.deepEqual(chooseSplit(segments, new Set([1, 2]), MiB), { index: 1, at: 12 * MiB + 9 * MiB });
+  });
+  it('leaves segments too small to share', () => {
+    const segments: Segment[] = [{ start: 0, end: 3 * MiB, written: 2 * MiB }];
+    assert.equal(chooseSplit(segments, new Set([0]), MiB), undefined);
+  });
+  it('never cuts an idle or open-ended segment', () => {
+    const segments: Segment[] = [{ start: 0, end: 100 * MiB, written: 0 }, { start: 0, end: null, written: 0 }];
+    assert.equal(chooseSplit(segments, new Set([1]), MiB), undefined);
+  });
+});

@@ -1,0 +1,49 @@
+/** A byte range of the resource [start, end) and how many of its bytes, from start, are on disk. */
+export interface Segment {
+  readonly start: number;
+  /** Exclusive end; null while the total length is unknown (one open-ended segment). */
+  end: number | null;
+  written: number;
+}
+
+/** Splits [0, total) into at most `connections` segments of at least `minSegmentBytes` (small files stay on one connection). */
+export function planSegments(totalBytes: number | null, connections: number, minSegmentBytes: number): Segment[] {
+  if (totalBytes === null) return [{ start: 0, end: null, written: 0 }];
+  const count = Math.max(1, Math.min(connections, Math.floor(totalBytes / minSegmentBytes)));
+  const size = Math.ceil(totalBytes / count);
+  const segments: Segment[] = [];
+  for (let start = 0; start < totalBytes || segments.length === 0; start += size) {
+    segments.push({ start, end: Math.min(totalBytes, start + size), written: 0 });
+    if (totalBytes === 0) break;
+  }
+  return segments;
+}
+
+export function remainingBytes(segment: Segment): number {
+  return segment.end === null ? Number.POSITIVE_INFINITY : segment.end - segment.start - segment.written;
+}
+
+export function isComplete(segment: Segment): boolean {
+  return segment.end !== null && segment.written >= segment.end - segment.start;
+}
+
+/**
+ * Work stealing (as aria2 does): when a connection is idle, cut the segment with the most bytes
+ * left in half and hand the back half out. Returns the index of the segment to cut and the cut
+ * point, or undefined when no segment has at least 2 × minSegmentBytes left.
+ */
+export function chooseSplit(segments: readonly Segment[], busy: ReadonlySet<number>, minSegmentBytes: number): { index: number; at: number } | undefined {
+  let best: { index: number; left: number } | undefined;
+  segments.forEach((segment, index) => {
+    if (!busy.has(index) || segment.end === null) return;
+    const left = remainingBytes(segment);
+    if (left >= 2 * minSegmentBytes && (!best || left > best.left)) best = { index, left };
+  });
+  if (!best) return undefined;
+  const segment = segments[best.index] as Segment;
+  return { index: best.index, at: segment.start + segment.written + Math.floor(best.left / 2) };
+}
+
+export function downloadedBytes(segments: readonly Segment[]): number {
+  return segments.reduce((sum, segment) => sum + segment.written, 0);
+}

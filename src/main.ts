@@ -1,0 +1,100 @@
+/**
+ * Composition root of the daemon: read config, build the logger, start (or
+ * connect to) Redis, start the worker pool and the HTTP API, and stop them
+ * in order on SIGTERM/SIGINT.
+ */
+import { mkdir } from 'node:fs/promises';
+import { Queue } from 'bullmq';
+import { pino, type Logger } from 'pino';
+import { loadConfig, type Config } from './config.ts';
+import { MediadError } from './errors.ts';
+import { buildApiServer } from './api/server.ts';
+import { addressPolicyFor } from './engine/address-policy.ts';
+import { assertHostAllowed } from './engine/url-guard.ts';
+import { createDownloadService } from './queue/download-service.ts';
+import { createJobStore } from './queue/job-store.ts';
+import { bullPrefix, queueName } from './queue/keys.ts';
+import { connectRedis, describeTarget, waitForReady, type RedisTarget } from './redis/connection.ts';
+import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.ts';
+import { startWorkerPool } from './supervisor/pool.ts';
+
+async function pingWithin(ping: () => Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+  try {
+    return await Promise.race([ping().then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function start(config: Config, logger: Logger): Promise<void> {
+  await mkdir(config.downloadDir, { recursive: true });
+  await mkdir(config.stateDir, { recursive: true });
+  let embedded: EmbeddedRedis | undefined;
+  let target: RedisTarget;
+  if (config.redisUrl) {
+    target = { url: config.redisUrl };
+  } else {
+    embedded = await startEmbeddedRedis({ stateDir: config.stateDir, appendFsync: config.embeddedRedisAppendFsync, log: logger.child({ part: 'redis' }) });
+    target = embedded.target;
+  }
+  const redis = connectRedis(target, 'api', 'mediad-api');
+  redis.on('error', (error) => logger.debug({ err: error.message }, 'redis connection error'));
+  await waitForReady(redis, 30_000);
+  logger.info({ redis: describeTarget(target) }, 'redis connected');
+
+  const queue = new Queue(queueName, { connection: redis, prefix: bullPrefix });
+  queue.on('error', (error) => logger.debug({ err: error.message }, 'queue error'));
+  const store = createJobStore(redis);
+  const pool = startWorkerPool({ size: config.workers, env: { ...process.env, MEDIAD_INTERNAL_REDIS: JSON.stringify(target) }, log: logger.child({ part: 'pool' }) });
+  const isAddressAllowed = addressPolicyFor(config.allowPrivateNetworks);
+  const app = await buildApiServer({
+    logger: logger.child({ part: 'api' }),
+    store,
+    downloads: createDownloadService({
+      queue, store, maxAttempts: config.maxAttempts, downloadDir: config.downloadDir, now: Date.now,
+      stopRunningJob: (jobId) => pool.broadcast({ type: 'cancel', jobId }),
+    }),
+    checkHost: config.allowPrivateNetworks ? async () => undefined : (url) => assertHostAllowed(url, isAddressAllowed),
+    pingRedis: () => pingWithin(() => redis.ping(), 1000),
+    workers: () => ({ size: pool.size, busy: pool.busyCount(), pids: pool.pids() }),
+  });
+  await app.listen({ host: config.host, port: config.port });
+  logger.info({ host: config.host, port: config.port, workers: config.workers, downloadDir: config.downloadDir }, 'mediad listening');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const deadline = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 1500);
+    deadline.unref();
+    logger.info({ signal }, 'stopping: no new jobs, checkpointing active downloads');
+    await app.close().catch(() => undefined);
+    await pool.shutdown(config.shutdownTimeoutMs);
+    await queue.close().catch(() => undefined);
+    redis.disconnect();
+    await embedded?.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  process.stderr.write(`mediad: ${(error as Error).message}\n`);
+  process.exit(78); // EX_CONFIG
+}
+const logger = pino({ level: config.logLevel, base: { pid: process.pid, role: 'supervisor' } });
+start(config, logger).catch((error: unknown) => {
+  const code = error instanceof MediadError ? error.code : 'MEDIAD_ERR_INTERNAL';
+  logger.fatal({ code, err: (error as Error).message }, 'mediad failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,85 @@
+/** What the API does to jobs: enqueue, cancel, retry. BullMQ carries only `{ id }`; the record is the truth the API shows. */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { Queue } from 'bullmq';
+import { MediadError } from '../errors.ts';
+import { partialJobDir } from '../engine/partial-paths.ts';
+import { initialProgress, terminalStates, type JobRecord, type JobRequest } from './job-record.ts';
+import type { JobStore } from './job-store.ts';
+
+export interface DownloadService {
+  enqueue(request: JobRequest, idempotencyKey?: string): Promise<{ record: JobRecord; created: boolean }>;
+  cancel(id: string): Promise<JobRecord>;
+  retry(id: string): Promise<JobRecord>;
+}
+
+export interface DownloadServiceDeps {
+  readonly queue: Queue;
+  readonly store: JobStore;
+  readonly maxAttempts: number;
+  readonly downloadDir: string;
+  readonly now: () => number;
+  /** Tells the workers to stop a running job now (the progress tick would notice within a second anyway). */
+  readonly stopRunningJob: (id: string) => void;
+}
+
+/** Higher `priority` runs first; BullMQ runs lower numbers first and wants 1…2^21. */
+export function bullPriority(priority: number): number {
+  return 101 - priority;
+}
+
+const removableStates = new Set(['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children']);
+
+export function createDownloadService(deps: DownloadServiceDeps): DownloadService {
+  const iso = () => new Date(deps.now()).toISOString();
+  const addToQueue = async (record: JobRecord) => {
+    await deps.queue.add('download', { id: record.id }, {
+      jobId: record.id, priority: bullPriority(record.request.priority), attempts: deps.maxAttempts,
+      backoff: { type: 'mediad' }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 10_000 },
+    });
+  };
+  const mustGet = async (id: string) => {
+    const record = await deps.store.get(id);
+    if (!record) throw new MediadError('MEDIAD_ERR_NOT_FOUND', `no download with id ${id}`);
+    return record;
+  };
+
+  return {
+    async enqueue(request, idempotencyKey) {
+      const result = await deps.store.create((seq) => ({
+        id: randomUUID(), seq, request, state: 'queued', progress: initialProgress, attempts: 0, error: null, file: null,
+        createdAt: iso(), startedAt: null, finishedAt: null, cancelRequestedAt: null,
+      }), idempotencyKey);
+      if (result.created) await addToQueue(result.record);
+      return result;
+    },
+
+    async cancel(id) {
+      const record = await mustGet(id);
+      if (record.state === 'canceled') return record;
+      if (terminalStates.has(record.state)) throw new MediadError('MEDIAD_ERR_NOT_CANCELABLE', `download ${id} is already ${record.state}`);
+      await deps.store.update(id, { cancelRequestedAt: iso() });
+      const job = await deps.queue.getJob(id);
+      let removed = !job;
+      if (job && removableStates.has(await job.getState())) {
+        removed = await job.remove().then(() => true, () => false); // fails when a worker took it meanwhile
+      }
+      if (removed) {
+        await deps.store.update(id, { state: 'canceled', error: new MediadError('MEDIAD_ERR_CANCELED').toJSON(), finishedAt: iso() });
+        await rm(partialJobDir(deps.downloadDir, id), { recursive: true, force: true }); // a retry wait may have left partial data
+      } else {
+        deps.stopRunningJob(id);
+      }
+      return mustGet(id);
+    },
+
+    async retry(id) {
+      const record = await mustGet(id);
+      if (record.state !== 'failed') throw new MediadError('MEDIAD_ERR_NOT_CANCELABLE', `only failed downloads can be retried; ${id} is ${record.state}`);
+      await (await deps.queue.getJob(id))?.remove();
+      await deps.store.update(id, { state: 'queued', error: null, finishedAt: null, cancelRequestedAt: null });
+      await addToQueue(record);
+      return mustGet(id);
+    },
+  };
+}

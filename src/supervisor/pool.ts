@@ -1,0 +1,101 @@
+/**
+ * The fixed pool of worker processes: spawn `size` workers, replace any that
+ * dies (so the pool is back to full size within a few seconds), forward
+ * cancels, and on shutdown let each worker checkpoint, then kill stragglers.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isFromWorker, type ToWorker } from '../worker/messages.ts';
+
+export interface PoolLog {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
+
+export interface WorkerPool {
+  readonly size: number;
+  pids(): number[];
+  busyCount(): number;
+  broadcast(message: ToWorker): void;
+  /** Asks every worker to stop; SIGKILLs those still running after `timeoutMs`. */
+  shutdown(timeoutMs: number): Promise<void>;
+}
+
+export interface PoolOptions {
+  readonly size: number;
+  /** Passed to each worker: where Redis is (the embedded server's socket or the configured URL). */
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: PoolLog;
+  readonly entry?: string;
+}
+
+interface Slot {
+  child: ChildProcess;
+  jobId: string | null;
+  startedAt: number;
+  restarts: number;
+}
+
+const here = fileURLToPath(import.meta.url);
+const defaultEntry = path.join(path.dirname(here), '..', 'worker', `main${path.extname(here)}`);
+
+/** Delay before respawning a worker: quick, but backing off if it keeps dying right after start. */
+export function respawnDelayMs(restartsInARow: number): number {
+  return Math.min(5000, 100 * 2 ** Math.min(restartsInARow, 6));
+}
+
+export function startWorkerPool(options: PoolOptions): WorkerPool {
+  const slots: Slot[] = [];
+  let stopping = false;
+
+  const spawnInto = (index: number, restarts: number) => {
+    const child = fork(options.entry ?? defaultEntry, [], {
+      env: options.env, execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json',
+    });
+    const slot: Slot = { child, jobId: null, startedAt: Date.now(), restarts };
+    slots[index] = slot;
+    child.on('message', (message) => {
+      if (isFromWorker(message) && message.type === 'busy') slot.jobId = message.jobId;
+    });
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      const quick = Date.now() - slot.startedAt < 5000;
+      const next = quick ? slot.restarts + 1 : 0;
+      options.log.warn({ workerPid: child.pid, code, signal, jobId: slot.jobId }, 'worker process died; replacing it (its job resumes from its checkpoint)');
+      setTimeout(() => { if (!stopping) spawnInto(index, next); }, respawnDelayMs(next - 1 < 0 ? 0 : next - 1)).unref();
+    });
+    child.on('error', (error) => options.log.warn({ err: error.message }, 'worker process error'));
+  };
+
+  for (let index = 0; index < options.size; index++) spawnInto(index, 0);
+  options.log.info({ size: options.size, pids: slots.map((slot) => slot.child.pid) }, 'worker pool started');
+
+  const alive = () => slots.filter((slot) => slot.child.exitCode === null && slot.child.signalCode === null);
+
+  return {
+    size: options.size,
+    pids: () => alive().map((slot) => slot.child.pid as number),
+    busyCount: () => alive().filter((slot) => slot.jobId !== null).length,
+    broadcast(message) {
+      for (const slot of alive()) if (slot.child.connected) slot.child.send(message);
+    },
+    async shutdown(timeoutMs) {
+      stopping = true;
+      const running = alive();
+      const exits = running.map((slot) => new Promise<void>((resolve) => {
+        if (slot.child.exitCode !== null || slot.child.signalCode !== null) return resolve();
+        slot.child.once('exit', () => resolve());
+      }));
+      for (const slot of running) if (slot.child.connected) slot.child.send({ type: 'shutdown' } satisfies ToWorker);
+      const timer = setTimeout(() => {
+        for (const slot of alive()) {
+          options.log.warn({ workerPid: slot.child.pid }, 'worker did not stop in time; killing it');
+          slot.child.kill('SIGKILL');
+        }
+      }, timeoutMs);
+      await Promise.all(exits);
+      clearTimeout(timer);
+    },
+  };
+}

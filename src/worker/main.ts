@@ -1,0 +1,95 @@
+/**
+ * Composition root of one worker process: it runs at most one download at a
+ * time (BullMQ concurrency 1), so the pool size is the daemon's concurrency.
+ */
+import { Worker, type Job } from 'bullmq';
+import { pino } from 'pino';
+import { loadConfig } from '../config.ts';
+import { addressPolicyFor } from '../engine/address-policy.ts';
+import { createHttpClient } from '../engine/http-client.ts';
+import { initialProgress, type JobRecord } from '../queue/job-record.ts';
+import { createJobStore } from '../queue/job-store.ts';
+import { bullPrefix, queueName } from '../queue/keys.ts';
+import { connectRedis, type RedisTarget } from '../redis/connection.ts';
+import { createBackoffStrategy, createProcessor } from './bullmq-adapter.ts';
+import { isToWorker, type FromWorker } from './messages.ts';
+import { exitWhenParentDies } from './parent-watch.ts';
+import { startProgressReporter } from './progress-reporter.ts';
+import { runFileJob, unsupportedKind } from './run-file-job.ts';
+import type { JobOutcome } from './outcome.ts';
+
+const config = loadConfig();
+const logger = pino({ level: config.logLevel, base: { pid: process.pid, role: 'worker' } });
+exitWhenParentDies(() => {
+  logger.warn('supervisor is gone; exiting at once so no orphan keeps writing');
+  process.exit(70);
+});
+
+const send = (message: FromWorker) => process.send?.(message);
+const redisTarget = JSON.parse(process.env.MEDIAD_INTERNAL_REDIS ?? 'null') as RedisTarget | null;
+if (!redisTarget) throw new Error('worker started without MEDIAD_INTERNAL_REDIS; workers are started by the daemon');
+const connection = connectRedis(redisTarget, 'worker', `mediad-worker-${process.pid}`);
+connection.on('error', (error) => logger.debug({ err: error.message }, 'redis connection error'));
+const store = createJobStore(connection);
+const http = createHttpClient({
+  isAddressAllowed: addressPolicyFor(config.allowPrivateNetworks), connectTimeoutMs: config.connectTimeoutMs,
+  stallTimeoutMs: config.stallTimeoutMs, perHostConnections: config.perHostConnections, maxRedirects: config.maxRedirects,
+});
+const settings = {
+  connections: config.connections, minSegmentBytes: config.minSegmentBytes,
+  checkpointIntervalBytes: config.checkpointIntervalBytes, checkpointIntervalMs: config.checkpointIntervalMs,
+};
+
+async function runJob(record: JobRecord, _job: Job, signal: AbortSignal): Promise<JobOutcome> {
+  const log = logger.child({ jobId: record.id });
+  const controller = new AbortController();
+  const forward = () => controller.abort(signal.reason);
+  if (signal.aborted) forward();
+  signal.addEventListener('abort', forward, { once: true });
+  const progress = startProgressReporter({
+    store, jobId: record.id, intervalMs: config.progressIntervalMs, now: Date.now, initial: record.progress ?? initialProgress,
+    onCancelRequested: () => controller.abort('canceled'),
+    onError: (error) => log.debug({ err: (error as Error).message }, 'progress update failed'),
+  });
+  log.info({ url: record.request.url, kind: record.request.kind }, 'job started');
+  try {
+    const context = { http, settings, downloadDir: config.downloadDir, signal: controller.signal, log, now: Date.now, progress };
+    const outcome = record.request.kind === 'file' ? await runFileJob(record, context) : unsupportedKind(record);
+    log.info({ outcome: outcome.kind, ...('error' in outcome ? { code: outcome.error.code, err: outcome.error.message } : {}) }, 'job ended');
+    return outcome;
+  } finally {
+    signal.removeEventListener('abort', forward);
+    await progress.stop();
+  }
+}
+
+const worker = new Worker(queueName, createProcessor({ store, now: Date.now, run: runJob, onBusy: (jobId) => send({ type: 'busy', jobId }) }), {
+  connection, prefix: bullPrefix, concurrency: 1, lockDuration: config.jobLockMs, stalledInterval: config.stalledCheckIntervalMs,
+  maxStalledCount: 1_000_000, // a job whose worker died is resumed from its checkpoint, never failed for it
+  settings: { backoffStrategy: createBackoffStrategy(config.retryBaseDelayMs, config.retryMaxDelayMs) },
+});
+worker.on('error', (error) => logger.warn({ err: error.message }, 'worker error'));
+worker.on('lockRenewalFailed', (jobIds: string[]) => {
+  for (const jobId of jobIds) worker.cancelJob(jobId, 'lock-lost'); // another worker may own it now: stop writing
+});
+
+let closing = false;
+async function shutdown(why: string): Promise<void> {
+  if (closing) return;
+  closing = true;
+  logger.info({ why }, 'worker stopping: checkpointing the active download');
+  worker.cancelAllJobs('shutdown');
+  await worker.close().catch((error: Error) => logger.warn({ err: error.message }, 'worker close failed'));
+  await http.close().catch(() => undefined);
+  connection.disconnect();
+  process.exit(0);
+}
+
+process.on('message', (message) => {
+  if (!isToWorker(message)) return;
+  if (message.type === 'cancel') worker.cancelJob(message.jobId, 'canceled');
+  else void shutdown('supervisor asked');
+});
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+worker.waitUntilReady().then(() => send({ type: 'ready' }), (error: Error) => logger.error({ err: error.message }, 'worker failed to start'));

@@ -19,6 +19,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
+  app.removeContentTypeParser('text/plain'); // the API speaks JSON only: anything else is a clear 415
   app.setErrorHandler((error: Error, request, reply) => {
     const { status, body } = toErrorReply(error);
     if (status >= 500) request.log.warn({ err: error.message, code: body.error.code }, 'request failed');

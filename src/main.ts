@@ -47,6 +47,8 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const queue = new Queue(queueName, { connection: redis, prefix: bullPrefix });
   queue.on('error', (error) => logger.debug({ err: error.message }, 'queue error'));
   const store = createJobStore(redis);
+  const orphaned = await store.requeueOrphanedRuns();
+  if (orphaned.length > 0) logger.info({ jobIds: orphaned }, 'jobs interrupted by the last stop will resume from their checkpoints');
   const pool = startWorkerPool({ size: config.workers, env: { ...process.env, MEDIAD_INTERNAL_REDIS: JSON.stringify(target) }, log: logger.child({ part: 'pool' }) });
   const isAddressAllowed = addressPolicyFor(config.allowPrivateNetworks);
   const app = await buildApiServer({

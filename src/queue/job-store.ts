@@ -1,7 +1,7 @@
 /** Job records in Redis: create (with idempotency), read, page newest-first, update. */
 import type { Redis } from 'ioredis';
 import { decodeRecord, encodeRecord, type JobRecord, type JobState } from './job-record.ts';
-import { idempotencyKey, jobIndexKey, jobKey, jobSeqKey } from './keys.ts';
+import { idempotencyKey, jobIndexKey, jobKey, jobSeqKey, runningSetKey } from './keys.ts';
 
 const idempotencyTtlSeconds = 24 * 60 * 60;
 
@@ -17,6 +17,10 @@ export interface JobStore {
   update(id: string, fields: Partial<JobRecord>): Promise<void>;
   list(options: { state?: JobState | undefined; limit: number; cursor?: string | undefined }): Promise<JobPage>;
   isCancelRequested(id: string): Promise<boolean>;
+  /** Marks a job as run by a live worker (or no longer). */
+  setRunning(id: string, running: boolean): Promise<void>;
+  /** At daemon start no worker runs anything yet: jobs still marked running belonged to the dead daemon; show them as queued. */
+  requeueOrphanedRuns(): Promise<string[]>;
 }
 
 export function createJobStore(redis: Redis): JobStore {
@@ -65,6 +69,18 @@ export function createJobStore(redis: Redis): JobStore {
         max = `(${last.seq}`;
       }
       return { jobs, nextCursor: null };
+    },
+    async setRunning(id, running) {
+      await (running ? redis.sadd(runningSetKey, id) : redis.srem(runningSetKey, id));
+    },
+    async requeueOrphanedRuns() {
+      const ids = await redis.smembers(runningSetKey);
+      for (const id of ids) {
+        const state = await redis.hget(jobKey(id), 'state');
+        if (state === 'active') await redis.hset(jobKey(id), 'state', 'queued');
+        await redis.srem(runningSetKey, id);
+      }
+      return ids;
     },
     async isCancelRequested(id) {
       return (await redis.hget(jobKey(id), 'cancelRequestedAt'))?.length ? true : false;

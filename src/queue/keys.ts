@@ -6,4 +6,6 @@ export const jobKey = (id: string) => `${keyPrefix}:job:${id}`;
 export const jobIndexKey = `${keyPrefix}:jobs`;
 export const jobSeqKey = `${keyPrefix}:seq`;
 export const idempotencyKey = (key: string) => `${keyPrefix}:idem:${key}`;
+/** Jobs a worker is running right now; a fresh supervisor requeues what it finds here (their workers died with the last daemon). */
+export const runningSetKey = `${keyPrefix}:running`;
 export const limitsKey = `${keyPrefix}:limits`;

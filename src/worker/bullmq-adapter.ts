@@ -40,6 +40,7 @@ export function createProcessor(deps: ProcessorDeps) {
       await deps.store.update(id, { state: 'canceled', error: new MediadError('MEDIAD_ERR_CANCELED').toJSON(), finishedAt: iso() });
       throw new UnrecoverableError('MEDIAD_ERR_CANCELED');
     }
+    await deps.store.setRunning(id, true);
     await deps.store.update(id, { state: 'active', startedAt: record.startedAt ?? iso(), attempts: job.attemptsMade + 1, error: null });
     deps.onBusy(id);
     try {
@@ -47,6 +48,7 @@ export function createProcessor(deps: ProcessorDeps) {
       return await applyOutcome(outcome, job, token, deps, iso);
     } finally {
       deps.onBusy(null);
+      await deps.store.setRunning(id, false);
     }
   };
 }

@@ -9,8 +9,10 @@ import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from './config.ts';
 import { MediadError } from './errors.ts';
 import { buildApiServer } from './api/server.ts';
+import { registerLimitsRoutes } from './api/limits-routes.ts';
 import { addressPolicyFor } from './engine/address-policy.ts';
 import { assertHostAllowed } from './engine/url-guard.ts';
+import { createLimitsStore } from './limits/limits-store.ts';
 import { createDownloadService } from './queue/download-service.ts';
 import { createJobStore } from './queue/job-store.ts';
 import { bullPrefix, queueName } from './queue/keys.ts';
@@ -49,6 +51,8 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const store = createJobStore(redis);
   const orphaned = await store.requeueOrphanedRuns();
   if (orphaned.length > 0) logger.info({ jobIds: orphaned }, 'jobs interrupted by the last stop will resume from their checkpoints');
+  const limits = createLimitsStore(redis, config.rateLimitBytesPerSecond);
+  await limits.write({ globalBytesPerSecond: config.rateLimitBytesPerSecond }); // config is the boot value; PUT /v1/limits overrides it until the next start
   const pool = startWorkerPool({ size: config.workers, env: { ...process.env, MEDIAD_INTERNAL_REDIS: JSON.stringify(target) }, log: logger.child({ part: 'pool' }) });
   const isAddressAllowed = addressPolicyFor(config.allowPrivateNetworks);
   const app = await buildApiServer({
@@ -61,6 +65,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
     checkHost: config.allowPrivateNetworks ? async () => undefined : (url) => assertHostAllowed(url, isAddressAllowed),
     pingRedis: () => pingWithin(() => redis.ping(), 1000),
     workers: () => ({ size: pool.size, busy: pool.busyCount(), pids: pool.pids() }),
+    registerMore: (server) => registerLimitsRoutes(server, { limits }),
   });
   await app.listen({ host: config.host, port: config.port });
   logger.info({ host: config.host, port: config.port, workers: config.workers, downloadDir: config.downloadDir }, 'mediad listening');

@@ -8,4 +8,7 @@ export const jobSeqKey = `${keyPrefix}:seq`;
 export const idempotencyKey = (key: string) => `${keyPrefix}:idem:${key}`;
 /** Jobs a worker is running right now; a fresh supervisor requeues what it finds here (their workers died with the last daemon). */
 export const runningSetKey = `${keyPrefix}:running`;
+/** Hash `{ globalBytesPerSecond }`: written from config at daemon start and by PUT /v1/limits, read by every worker. */
 export const limitsKey = `${keyPrefix}:limits`;
+/** Downloads running now (zset: member `${pid}:${jobId}:${capBytesPerSecond}`, score = last heartbeat ms); they share the global limit. */
+export const limitsActiveKey = `${keyPrefix}:limits:active`;

@@ -7,6 +7,9 @@ import { pino } from 'pino';
 import { loadConfig } from '../config.ts';
 import { addressPolicyFor } from '../engine/address-policy.ts';
 import { createHttpClient } from '../engine/http-client.ts';
+import { createRateLimiter } from '../engine/rate-limiter.ts';
+import { jobLimitOf } from '../limits/fair-share.ts';
+import { createSharedLimit } from '../limits/shared-limit.ts';
 import { initialProgress, type JobRecord } from '../queue/job-record.ts';
 import { createJobStore } from '../queue/job-store.ts';
 import { bullPrefix, queueName } from '../queue/keys.ts';
@@ -35,6 +38,10 @@ const http = createHttpClient({
   isAddressAllowed: addressPolicyFor(config.allowPrivateNetworks), connectTimeoutMs: config.connectTimeoutMs,
   stallTimeoutMs: config.stallTimeoutMs, perHostConnections: config.perHostConnections, maxRedirects: config.maxRedirects,
 });
+const sharedLimit = createSharedLimit({
+  redis: connection, now: Date.now, processId: String(process.pid), fallbackBytesPerSecond: config.rateLimitBytesPerSecond,
+  onError: (error) => logger.debug({ err: (error as Error).message }, 'bandwidth limit refresh failed; keeping the last known limit'),
+});
 const settings = {
   connections: config.connections, minSegmentBytes: config.minSegmentBytes,
   checkpointIntervalBytes: config.checkpointIntervalBytes, checkpointIntervalMs: config.checkpointIntervalMs,
@@ -52,12 +59,15 @@ async function runJob(record: JobRecord, _job: Job, signal: AbortSignal): Promis
     onError: (error) => log.debug({ err: (error as Error).message }, 'progress update failed'),
   });
   log.info({ url: record.request.url, kind: record.request.kind }, 'job started');
+  const bandwidth = await sharedLimit.join(record.id, jobLimitOf(record.request.options)); // never rejects
   try {
-    const context = { http, settings, downloadDir: config.downloadDir, signal: controller.signal, log, now: Date.now, progress };
+    const { throttle } = createRateLimiter({ now: Date.now, rateBytesPerSecond: bandwidth.rateBytesPerSecond }); // per job: a fresh bucket, no debt carried over
+    const context = { http, settings, downloadDir: config.downloadDir, signal: controller.signal, log, now: Date.now, progress, throttle };
     const outcome = record.request.kind === 'file' ? await runFileJob(record, context) : unsupportedKind(record);
     log.info({ outcome: outcome.kind, ...('error' in outcome ? { code: outcome.error.code, err: outcome.error.message } : {}) }, 'job ended');
     return outcome;
   } finally {
+    bandwidth.leave();
     signal.removeEventListener('abort', forward);
     await progress.stop();
   }

@@ -1,0 +1,79 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { startRedis, type RedisServer } from '../../test/helpers/redis.ts';
+import { waitFor } from '../../test/helpers/wait-for.ts';
+import { limitsActiveKey, limitsKey } from '../queue/keys.ts';
+import { createSharedLimit, type SharedLimit } from './shared-limit.ts';
+
+const refreshIntervalMs = 100;
+
+describe('createSharedLimit against a real redis-server', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  before(async () => {
+    server = await startRedis({ appendonly: false });
+    redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  });
+  after(async () => {
+    redis?.disconnect();
+    await server?.cleanup();
+  });
+  beforeEach(async () => {
+    await redis.del(limitsKey, limitsActiveKey);
+  });
+
+  const workerProcess = (processId: string, fallbackBytesPerSecond = 0, now: () => number = Date.now): SharedLimit =>
+    createSharedLimit({ redis, now, processId, fallbackBytesPerSecond, refreshIntervalMs, onError: (error) => { throw error; } });
+
+  const settlesAt = async (what: string, rate: () => number, expected: number) =>
+    await waitFor(() => rate() === expected, { timeoutMs: 2000, intervalMs: 20, what: `${what} to reach ${expected} B/s (it is ${rate()})` });
+
+  it('uses the configured value while the hash has none, and the hash once it has one', async () => {
+    const alone = await workerProcess('1', 4000).join('job-a', 0);
+    assert.equal(alone.rateBytesPerSecond(), 4000);
+    await redis.hset(limitsKey, 'globalBytesPerSecond', '9000');
+    await settlesAt('the rate', alone.rateBytesPerSecond, 9000);
+    alone.leave();
+  });
+
+  it('splits the limit between processes, makes a newcomer wait until the others made room, and gives it back on leave', async () => {
+    await redis.hset(limitsKey, 'globalBytesPerSecond', '10000');
+    const first = await workerProcess('1').join('job-a', 0);
+    assert.equal(first.rateBytesPerSecond(), 10_000);
+    const joinStarted = performance.now();
+    const second = await workerProcess('2').join('job-b', 0);
+    assert.ok(performance.now() - joinStarted >= refreshIntervalMs, 'the newcomer waited one refresh interval');
+    assert.equal(first.rateBytesPerSecond(), 5000, 'the first had already lowered its share when the newcomer started');
+    assert.equal(second.rateBytesPerSecond(), 5000);
+    second.leave();
+    await settlesAt('the remaining download', first.rateBytesPerSecond, 10_000);
+    first.leave();
+    await waitFor(async () => (await redis.zcard(limitsActiveKey)) === 0, { timeoutMs: 2000, what: 'the active set to empty' });
+  });
+
+  it('leaves a capped download its cap and gives the rest to the others', async () => {
+    await redis.hset(limitsKey, 'globalBytesPerSecond', '10000');
+    const capped = await workerProcess('1').join('job-a', 1000);
+    const free = await workerProcess('2').join('job-b', 0);
+    await settlesAt('the capped download', capped.rateBytesPerSecond, 1000);
+    assert.equal(free.rateBytesPerSecond(), 9000);
+    capped.leave();
+    free.leave();
+  });
+
+  it('ignores a heartbeat older than 3 s: a dead worker does not keep its share', async () => {
+    await redis.hset(limitsKey, 'globalBytesPerSecond', '10000');
+    await redis.zadd(limitsActiveKey, Date.now() - 3500, '999:dead-job:0');
+    const alive = await workerProcess('1').join('job-a', 0);
+    assert.equal(alive.rateBytesPerSecond(), 10_000);
+    assert.equal(await redis.zscore(limitsActiveKey, '999:dead-job:0'), null, 'the stale entry was pruned');
+    alive.leave();
+  });
+
+  it('is unlimited when neither a global limit nor a cap applies', async () => {
+    const free = await workerProcess('1').join('job-a', 0);
+    assert.equal(free.rateBytesPerSecond(), 0);
+    free.leave();
+  });
+});

@@ -7,7 +7,7 @@ import { checkpointVersion, findCheckpointProblem, loadCheckpoint, truncateToChe
 
 const url = 'http://origin/a.bin';
 const base: Checkpoint = {
-  version: checkpointVersion, url, resolvedUrl: url, etag: '"e"', lastModified: null, totalBytes: 100, contentDisposition: null,
+  version: checkpointVersion, url, sourceUrl: url, resolvedUrl: url, etag: '"e"', lastModified: null, totalBytes: 100, contentDisposition: null,
   segments: [{ start: 0, end: 50, written: 20 }, { start: 50, end: 100, written: 10 }],
 };
 

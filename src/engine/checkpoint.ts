@@ -13,7 +13,11 @@ export const checkpointVersion = 1;
 
 export interface Checkpoint extends ResourceIdentity {
   readonly version: typeof checkpointVersion;
+  /** What the bytes are: the source URL, or a stable key such as `youtube:<id>:<itag>` when the URL expires. */
   readonly url: string;
+  /** The URL the bytes were last fetched from, before redirects. */
+  readonly sourceUrl: string;
+  /** Where `sourceUrl` redirected to. */
   readonly resolvedUrl: string;
   readonly contentDisposition: string | null;
   readonly segments: readonly Segment[];
@@ -60,7 +64,7 @@ export function findCheckpointProblem(value: unknown, url: string, dataBytes: nu
   if (!cp || typeof cp !== 'object') return 'not an object';
   if (cp.version !== checkpointVersion) return `format version ${String(cp.version)}, expected ${checkpointVersion}`;
   if (cp.url !== url) return 'written for another URL';
-  if (typeof cp.resolvedUrl !== 'string') return 'no resolved URL';
+  if (typeof cp.resolvedUrl !== 'string' || typeof cp.sourceUrl !== 'string') return 'no source or resolved URL';
   if (!Array.isArray(cp.segments) || cp.segments.length === 0 || !cp.segments.every(isSegment)) return 'malformed segments';
   if (!(cp.totalBytes === null || Number.isSafeInteger(cp.totalBytes))) return 'malformed total';
   const lastEnd = cp.segments.reduce((max, s) => Math.max(max, s.end ?? s.start + s.written), 0);

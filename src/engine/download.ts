@@ -17,7 +17,10 @@ import { chooseSplit, downloadedBytes, isComplete, planSegments, type Segment } 
 import { headerValue, identityOf, ifRangeFor, parseContentRange, type ResourceIdentity } from './validators.ts';
 
 export interface DownloadTarget {
+  /** Where to fetch from now. */
   readonly url: string;
+  /** What the bytes are, when that outlives the URL (a re-resolved YouTube stream gets a new signed URL); defaults to `url`. */
+  readonly checkpointKey?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -70,7 +73,7 @@ export async function downloadToPartial(dir: string, target: DownloadTarget, set
 }
 
 async function downloadLocked(dir: string, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext, lock: PartialLock): Promise<PartialDownload> {
-  const loaded = await loadCheckpoint(dir, target.url);
+  const loaded = await loadCheckpoint(dir, target.checkpointKey ?? target.url);
   if ('discarded' in loaded) context.log.warn({ reason: loaded.discarded }, 'checkpoint discarded, downloading from zero');
   let resumeFrom = 'checkpoint' in loaded ? loaded.checkpoint : undefined;
   if (resumeFrom && !canResume(resumeFrom)) {
@@ -149,7 +152,8 @@ class Transfer {
 
   private adopt(checkpoint: Checkpoint): void {
     this.identity = { etag: checkpoint.etag, lastModified: checkpoint.lastModified, totalBytes: checkpoint.totalBytes };
-    this.resolvedUrl = checkpoint.resolvedUrl;
+    // a new source URL (re-resolved, fresh signature) wins over where the old one redirected to
+    this.resolvedUrl = checkpoint.sourceUrl === this.target.url ? checkpoint.resolvedUrl : this.target.url;
     this.contentDisposition = checkpoint.contentDisposition;
     this.segments = checkpoint.segments.map((segment) => ({ ...segment }));
   }
@@ -301,7 +305,8 @@ class Transfer {
       await this.file.datasync();
       await this.lock.assertHeld();
       await writeCheckpoint(this.dir, {
-        version: checkpointVersion, url: this.target.url, resolvedUrl: this.resolvedUrl, contentDisposition: this.contentDisposition,
+        version: checkpointVersion, url: this.target.checkpointKey ?? this.target.url, sourceUrl: this.target.url, resolvedUrl: this.resolvedUrl,
+        contentDisposition: this.contentDisposition,
         ...this.identity, segments: snapshot,
       });
     })();

@@ -4,7 +4,7 @@
  * rebinding and redirects cannot slip past), plus GET with manual redirects
  * so every hop is re-checked.
  */
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { Agent, buildConnector, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { MediadError } from '../errors.ts';
 import type { AddressPolicy } from './address-policy.ts';
 import { checkDownloadUrl } from './url-guard.ts';
@@ -30,6 +30,8 @@ export interface HttpResponse {
 
 export interface HttpClient {
   get(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<HttpResponse>;
+  /** A fetch through the same guarded connections, for resolvers that probe a URL (HEAD). */
+  fetch: typeof globalThis.fetch;
   close(): Promise<void>;
 }
 
@@ -76,7 +78,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
-  return { get, close: () => agent.close() };
+  // undici's fetch and the global one differ only in their type declarations
+  const guardedFetch = ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher: agent })) as unknown as typeof globalThis.fetch;
+  return { get, fetch: guardedFetch, close: () => agent.close() };
 }
 
 /** Throws the catalog error for a status the caller cannot use; drains the body first. */

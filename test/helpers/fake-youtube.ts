@@ -4,16 +4,12 @@
  *    and /youtubei/v1/player;
  *  - an undici MockAgent for ytdl-core: the watch page, the player script,
  *    and youtubei.googleapis.com/youtubei/v1/player for each player client;
- *  - a fake yt-dlp executable printing yt-dlp-shaped JSON;
- *  - a local "googlevideo" origin serving the media fixtures, which (like
- *    the real one) answers 403 unless n and sig were deciphered correctly
- *    and the URL has not expired.
- * Every response is hand-written and minimal. Requests nobody planned for
+ *  - a fake yt-dlp executable printing yt-dlp-shaped JSON.
+ * Stream URLs point at the local CDN of fake-googlevideo.ts, which checks
+ * that n and sig were deciphered. Every response is hand-written and minimal. Requests nobody planned for
  * fail loudly and are listed in `unexpected`.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { MockAgent } from 'undici';
 import type { FixtureName, MediaFixtures } from './media-fixtures.ts';
@@ -71,8 +67,11 @@ export interface FakeStreamSpec {
   readonly fixture: FixtureName;
   /** 'formats' holds muxed streams, 'adaptive' the video-only and audio-only ones. */
   readonly list: 'formats' | 'adaptive';
-  /** Served as signatureCipher (s + sp + url) instead of a plain url. */
-  readonly ciphered: boolean;
+  /**
+   * How YouTube hands out the URL: a plain `url`, a `signatureCipher` (s + sp + url), or
+   * nothing at all ('sabr': only playable through YouTube's SABR protocol, which resolvers must skip).
+   */
+  readonly delivery: 'url' | 'cipher' | 'sabr';
   readonly mime: string;
   readonly ext: string;
   readonly vcodec?: string;
@@ -84,16 +83,21 @@ export interface FakeStreamSpec {
 
 /** Real itags with the fixture that plays each one. */
 export const FAKE_STREAMS: readonly FakeStreamSpec[] = [
-  { itag: 18, fixture: 'muxedMp4', list: 'formats', ciphered: true, mime: 'video/mp4', ext: 'mp4', vcodec: 'avc1.42001E', acodec: 'mp4a.40.2', width: 640, height: 360, bitrate: 330_000 },
-  { itag: 160, fixture: 'video144Mp4', list: 'adaptive', ciphered: false, mime: 'video/mp4', ext: 'mp4', vcodec: 'avc1.4d401e', width: 256, height: 144, bitrate: 40_000 },
-  { itag: 133, fixture: 'video240Mp4', list: 'adaptive', ciphered: true, mime: 'video/mp4', ext: 'mp4', vcodec: 'avc1.4d401e', width: 426, height: 240, bitrate: 60_000 },
-  { itag: 134, fixture: 'video360Mp4', list: 'adaptive', ciphered: false, mime: 'video/mp4', ext: 'mp4', vcodec: 'avc1.4d401e', width: 640, height: 360, bitrate: 70_000 },
-  { itag: 243, fixture: 'video360Webm', list: 'adaptive', ciphered: false, mime: 'video/webm', ext: 'webm', vcodec: 'vp9', width: 640, height: 360, bitrate: 300_000 },
-  { itag: 140, fixture: 'audioM4a', list: 'adaptive', ciphered: false, mime: 'audio/mp4', ext: 'm4a', acodec: 'mp4a.40.2', bitrate: 130_000 },
-  { itag: 251, fixture: 'audioOpusWebm', list: 'adaptive', ciphered: true, mime: 'audio/webm', ext: 'webm', acodec: 'opus', bitrate: 160_000 },
+  { itag: 18, fixture: 'muxedMp4', list: 'formats', delivery: 'cipher', mime: 'video/mp4', ext: 'mp4', vcodec: 'avc1.42001E', acodec: 'mp4a.40.2', width: 640, height: 360, bitrate: 330_000 },
+  { itag: 160, fixture: 'video144Mp4', list: 'adaptive', delivery: 'url', mime: 'video/mp4', ext: 'mp4', vcodec: 'avc1.4d401e', width: 256, height: 144, bitrate: 40_000 },
+  { itag: 133, fixture: 'video240Mp4', list: 'adaptive', delivery: 'cipher', mime: 'video/mp4', ext: 'mp4', vcodec: 'avc1.4d401e', width: 426, height: 240, bitrate: 60_000 },
+  { itag: 134, fixture: 'video360Mp4', list: 'adaptive', delivery: 'url', mime: 'video/mp4', ext: 'mp4', vcodec: 'avc1.4d401e', width: 640, height: 360, bitrate: 70_000 },
+  { itag: 243, fixture: 'video360Webm', list: 'adaptive', delivery: 'url', mime: 'video/webm', ext: 'webm', vcodec: 'vp9', width: 640, height: 360, bitrate: 300_000 },
+  { itag: 140, fixture: 'audioM4a', list: 'adaptive', delivery: 'url', mime: 'audio/mp4', ext: 'm4a', acodec: 'mp4a.40.2', bitrate: 130_000 },
+  { itag: 251, fixture: 'audioOpusWebm', list: 'adaptive', delivery: 'cipher', mime: 'audio/webm', ext: 'webm', acodec: 'opus', bitrate: 160_000 },
+  { itag: 399, fixture: 'video360Mp4', list: 'adaptive', delivery: 'sabr', mime: 'video/mp4', ext: 'mp4', vcodec: 'av01.0.08M.08', width: 1920, height: 1080, bitrate: 1_500_000 },
 ];
 
-const specFor = (itag: number): FakeStreamSpec | undefined => FAKE_STREAMS.find((spec) => spec.itag === itag);
+/** The streams a resolver can hand to the engine (SABR-only ones have no URL). */
+export const DOWNLOADABLE_STREAMS: readonly FakeStreamSpec[] = FAKE_STREAMS.filter((spec) => spec.delivery !== 'sabr');
+
+/** The spec of a listed itag. */
+export const specFor = (itag: number): FakeStreamSpec | undefined => FAKE_STREAMS.find((spec) => spec.itag === itag);
 const mimeTypeOf = (spec: FakeStreamSpec): string => `${spec.mime}; codecs="${[spec.vcodec, spec.acodec].filter(Boolean).join(', ')}"`;
 
 /** Where stream URLs point and how they expire. */
@@ -116,7 +120,7 @@ export function rawStreamUrl(video: FakeVideo, spec: FakeStreamSpec, context: St
 export function decipheredStreamUrl(video: FakeVideo, spec: FakeStreamSpec, context: StreamContext): string {
   const url = new URL(rawStreamUrl(video, spec, context));
   url.searchParams.set('n', transformN(nCodeFor(spec.itag)));
-  if (spec.ciphered) url.searchParams.set('sig', signatureFor(spec.itag));
+  if (spec.delivery === 'cipher') url.searchParams.set('sig', signatureFor(spec.itag));
   return url.toString();
 }
 
@@ -125,7 +129,8 @@ function formatJson(video: FakeVideo, spec: FakeStreamSpec, context: StreamConte
   const live = video.scenario === 'live';
   return {
     itag: spec.itag,
-    ...(spec.ciphered ? { signatureCipher: `s=${encodeURIComponent(scrambleSignature(signatureFor(spec.itag)))}&sp=sig&url=${encodeURIComponent(url)}` } : { url }),
+    ...(spec.delivery === 'cipher' ? { signatureCipher: `s=${encodeURIComponent(scrambleSignature(signatureFor(spec.itag)))}&sp=sig&url=${encodeURIComponent(url)}` } : {}),
+    ...(spec.delivery === 'url' ? { url } : {}),
     mimeType: mimeTypeOf(spec),
     bitrate: spec.bitrate,
     ...(spec.width === undefined ? {} : { width: spec.width, height: spec.height, fps: 25, qualityLabel: `${spec.height}p`, quality: 'medium' }),
@@ -229,7 +234,7 @@ export function buildYtDlpOutput(video: FakeVideo, context: StreamContext): { st
     { format_id: '91', url: `https://manifest.googlevideo.com/api/manifest/hls_playlist/id/${video.id}/itag/91/index.m3u8`, ext: 'mp4', protocol: 'm3u8_native', vcodec: 'avc1.4d400c', acodec: 'mp4a.40.5', height: 144 },
   ];
   if (!live) {
-    for (const spec of FAKE_STREAMS) {
+    for (const spec of DOWNLOADABLE_STREAMS) {
       formats.push({
         format_id: String(spec.itag),
         url: decipheredStreamUrl(video, spec, context),
@@ -310,33 +315,48 @@ export function createFakeYoutube(videos: readonly FakeVideo[], context: StreamC
     return new Response(answer.body, { status: 200, headers: { 'content-type': answer.type } });
   };
 
-  const mockAgent = new MockAgent();
-  mockAgent.disableNetConnect();
-  const www = mockAgent.get('https://www.youtube.com');
-  const api = mockAgent.get('https://youtubei.googleapis.com');
-  const reply = (origin: string, respond: (path: string, body: string) => { body: string; type: string } | undefined) =>
-    (options: { path: string; method: string; body?: unknown }) => {
-      const path = options.path;
-      requests.push(`${options.method} ${origin}${path.split('?')[0] ?? path}`);
-      const answer = respond(path, typeof options.body === 'string' ? options.body : '');
-      if (!answer) {
-        unexpected.push(`${options.method} ${origin}${path}`);
-        return { statusCode: 404, data: `fake-youtube: no route for ${options.method} ${origin}${path}`, responseOptions: { headers: { 'content-type': 'text/plain' } } };
-      }
-      return { statusCode: 200, data: answer.body, responseOptions: { headers: { 'content-type': answer.type } } };
-    };
-  www.intercept({ path: () => true, method: () => true }).reply(reply('https://www.youtube.com', (path) => {
-    const url = new URL(path, 'https://www.youtube.com');
-    if (url.pathname === '/watch') return { body: buildWatchPage(videoFor(url.searchParams.get('v') ?? ''), context), type: 'text/html; charset=utf-8' };
-    if (url.pathname === `/s/player/${FAKE_PLAYER_ID}/player_ias.vflset/en_US/base.js`) return { body: FAKE_PLAYER_JS, type: 'text/javascript' };
-    return undefined;
-  })).persist();
-  api.intercept({ path: () => true, method: () => true }).reply(reply('https://youtubei.googleapis.com', (path, body) => {
-    if (!path.startsWith('/youtubei/v1/player')) return undefined;
-    return json(buildPlayerResponse(videoFor(recordPlayerCall('ytdl-core', body)), context));
-  })).persist();
+  // Built on first use: callers that only need `fetch` (one per request, in youtube-preload.ts) pay nothing.
+  let agent: MockAgent | undefined;
+  const buildMockAgent = (): MockAgent => {
+    const mockAgent = new MockAgent();
+    mockAgent.disableNetConnect();
+    const www = mockAgent.get('https://www.youtube.com');
+    const api = mockAgent.get('https://youtubei.googleapis.com');
+    const reply = (origin: string, respond: (path: string, body: string) => { body: string; type: string } | undefined) =>
+      (options: { path: string; method: string; body?: unknown }) => {
+        const path = options.path;
+        requests.push(`${options.method} ${origin}${path.split('?')[0] ?? path}`);
+        const answer = respond(path, typeof options.body === 'string' ? options.body : '');
+        if (!answer) {
+          unexpected.push(`${options.method} ${origin}${path}`);
+          return { statusCode: 404, data: `fake-youtube: no route for ${options.method} ${origin}${path}`, responseOptions: { headers: { 'content-type': 'text/plain' } } };
+        }
+        return { statusCode: 200, data: answer.body, responseOptions: { headers: { 'content-type': answer.type } } };
+      };
+    www.intercept({ path: () => true, method: () => true }).reply(reply('https://www.youtube.com', (path) => {
+      const url = new URL(path, 'https://www.youtube.com');
+      if (url.pathname === '/watch') return { body: buildWatchPage(videoFor(url.searchParams.get('v') ?? ''), context), type: 'text/html; charset=utf-8' };
+      if (url.pathname === `/s/player/${FAKE_PLAYER_ID}/player_ias.vflset/en_US/base.js`) return { body: FAKE_PLAYER_JS, type: 'text/javascript' };
+      return undefined;
+    })).persist();
+    api.intercept({ path: () => true, method: () => true }).reply(reply('https://youtubei.googleapis.com', (path, body) => {
+      if (!path.startsWith('/youtubei/v1/player')) return undefined;
+      return json(buildPlayerResponse(videoFor(recordPlayerCall('ytdl-core', body)), context));
+    })).persist();
+    return mockAgent;
+  };
 
-  return { fetch: fakeFetch, mockAgent, requests, playerCalls, unexpected, close: () => mockAgent.close() };
+  return {
+    fetch: fakeFetch,
+    get mockAgent() {
+      agent ??= buildMockAgent();
+      return agent;
+    },
+    requests,
+    playerCalls,
+    unexpected,
+    close: async () => agent?.close(),
+  };
 }
 
 /** Write a fake `yt-dlp` (a node script) into `dir`; it prints buildYtDlpOutput and logs its argv to `calls.jsonl`. */
@@ -361,90 +381,4 @@ process.exitCode = output.exitCode;
   await writeFile(path, script);
   await chmod(path, 0o755);
   return path;
-}
-
-/** One request the fake googlevideo origin answered. */
-export interface ServedRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly reason?: string;
-}
-
-export interface FakeGooglevideo {
-  readonly url: string;
-  readonly served: ServedRequest[];
-  close(): Promise<void>;
-}
-
-const TYPE_BY_EXT: Readonly<Record<string, string>> = { mp4: 'video/mp4', webm: 'video/webm', m4a: 'audio/mp4' };
-
-/** Why a /videoplayback URL would be refused by the real CDN, or undefined when it is valid. */
-export function checkStreamUrl(url: URL, spec: FakeStreamSpec, nowMs: number): string | undefined {
-  if (url.searchParams.get('itag') !== String(spec.itag)) return 'itag mismatch';
-  if (Number(url.searchParams.get('expire')) * 1000 <= nowMs) return 'expired';
-  if (url.searchParams.get('n') !== transformN(nCodeFor(spec.itag))) return `n not deciphered (${url.searchParams.get('n')})`;
-  if (spec.ciphered && url.searchParams.get('sig') !== signatureFor(spec.itag)) return `bad signature (${url.searchParams.get('sig')})`;
-  return undefined;
-}
-
-function sendBytes(request: IncomingMessage, response: ServerResponse, bytes: Buffer, type: string): number {
-  const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.range ?? '');
-  let start = 0;
-  let end = bytes.length - 1;
-  if (range) {
-    start = range[1] === '' ? Math.max(0, bytes.length - Number(range[2])) : Number(range[1]);
-    end = range[1] !== '' && range[2] !== '' ? Math.min(Number(range[2]), bytes.length - 1) : end;
-    if (start >= bytes.length || start > end) {
-      response.writeHead(416, { 'content-range': `bytes */${bytes.length}` }).end();
-      return 416;
-    }
-  }
-  const status = range ? 206 : 200;
-  response.writeHead(status, {
-    'content-type': type,
-    'content-length': String(end - start + 1),
-    'accept-ranges': 'bytes',
-    ...(range ? { 'content-range': `bytes ${start}-${end}/${bytes.length}` } : {}),
-  });
-  response.end(request.method === 'HEAD' ? undefined : bytes.subarray(start, end + 1));
-  return status;
-}
-
-/**
- * Start the local CDN: /videoplayback/<itag> checks n, sig and expire like googlevideo does;
- * /files/<fixture file name> serves a fixture plainly (for the direct resolver). Both honour Range.
- */
-export async function startFakeGooglevideo(fixtures: MediaFixtures, contents: ReadonlyMap<FixtureName, Buffer>, now: () => number = Date.now): Promise<FakeGooglevideo> {
-  const served: ServedRequest[] = [];
-  const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const method = request.method ?? 'GET';
-    const refuse = (status: number, reason: string): void => {
-      served.push({ method, path: url.pathname, status, reason });
-      response.writeHead(status, { 'content-type': 'text/plain' }).end(reason);
-    };
-    if (method !== 'GET' && method !== 'HEAD') return refuse(405, 'method not allowed');
-    const playback = /^\/videoplayback\/(\d+)$/.exec(url.pathname);
-    if (playback) {
-      const spec = specFor(Number(playback[1]));
-      if (!spec) return refuse(404, 'unknown itag');
-      const problem = checkStreamUrl(url, spec, now());
-      if (problem) return refuse(403, problem);
-      served.push({ method, path: url.pathname, status: sendBytes(request, response, contents.get(spec.fixture) ?? Buffer.alloc(0), TYPE_BY_EXT[spec.ext] ?? 'application/octet-stream') });
-      return;
-    }
-    const file = /^\/files\/([^/]+)$/.exec(url.pathname);
-    const name = (Object.keys(fixtures) as FixtureName[]).find((key) => file && fixtures[key].path.endsWith(`/${file[1]}`));
-    if (!name) return refuse(404, 'not found');
-    const ext = fixtures[name].path.split('.').pop() ?? '';
-    served.push({ method, path: url.pathname, status: sendBytes(request, response, contents.get(name) ?? Buffer.alloc(0), TYPE_BY_EXT[ext] ?? 'application/octet-stream') });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    served,
-    close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
-  };
 }

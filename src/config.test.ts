@@ -44,6 +44,8 @@ describe('loadConfig', () => {
     [{ MEDIAD_LOG_LEVEL: 'loud' }, /MEDIAD_LOG_LEVEL.*one of/],
     [{ MEDIAD_YOUTUBE_RESOLVER: 'magic' }, /MEDIAD_YOUTUBE_RESOLVER/],
     [{ MEDIAD_WORKER: '3' }, /unknown setting MEDIAD_WORKER/],
+    [{ MEDIAD_OUTPUT_TEMPLATE: '{title}.mp4' }, /MEDIAD_OUTPUT_TEMPLATE/],
+    [{ MEDIAD_OUTPUT_TEMPLATE: '{nonsense}.{ext}' }, /MEDIAD_OUTPUT_TEMPLATE/],
   ];
   for (const [env, message] of invalid) {
     it(`refuses ${JSON.stringify(env)} at startup, naming the key`, () => {

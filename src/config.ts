@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MediadError } from './errors.ts';
 import { configSchema, envNameOf, type FieldSpec } from './config-schema.ts';
+import { validateOutputTemplate } from './postprocess/output-name.ts';
 
 export interface Config {
   readonly host: string;
@@ -127,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }
     setPath(result, key, value);
   }
+  const templateProblem = validateOutputTemplate(getPath(result, 'output.template') as string);
+  if (templateProblem) throw new MediadError('MEDIAD_ERR_CONFIG', `invalid config MEDIAD_OUTPUT_TEMPLATE: ${templateProblem.message}`);
   result.downloadDir = path.resolve(cwd, result.downloadDir as string);
   result.stateDir = path.resolve(cwd, result.stateDir as string);
   return deepFreeze(result as unknown as Config);

@@ -10,6 +10,11 @@ import { loadConfig, type Config } from './config.ts';
 import { MediadError } from './errors.ts';
 import { buildApiServer } from './api/server.ts';
 import { registerLimitsRoutes } from './api/limits-routes.ts';
+import { registerResolveRoute } from './api/resolve-route.ts';
+import { createHttpClient } from './engine/http-client.ts';
+import { validateJobOptions } from './sources/select-formats.ts';
+import { createUrlResolver } from './sources/resolve-url.ts';
+import { installPlayerEvaluator } from './sources/js-evaluator.ts';
 import { addressPolicyFor } from './engine/address-policy.ts';
 import { assertHostAllowed } from './engine/url-guard.ts';
 import { createLimitsStore } from './limits/limits-store.ts';
@@ -55,6 +60,13 @@ async function start(config: Config, logger: Logger): Promise<void> {
   await limits.write({ globalBytesPerSecond: config.rateLimitBytesPerSecond }); // config is the boot value; PUT /v1/limits overrides it until the next start
   const pool = startWorkerPool({ size: config.workers, env: { ...process.env, MEDIAD_INTERNAL_REDIS: JSON.stringify(target) }, log: logger.child({ part: 'pool' }) });
   const isAddressAllowed = addressPolicyFor(config.allowPrivateNetworks);
+  const checkHost = config.allowPrivateNetworks ? async () => undefined : (url: string) => assertHostAllowed(url, isAddressAllowed);
+  const http = createHttpClient({
+    isAddressAllowed, connectTimeoutMs: config.connectTimeoutMs, stallTimeoutMs: config.stallTimeoutMs,
+    perHostConnections: config.perHostConnections, maxRedirects: config.maxRedirects,
+  });
+  installPlayerEvaluator();
+  const resolve = createUrlResolver(config, http.fetch);
   const app = await buildApiServer({
     logger: logger.child({ part: 'api' }),
     store,
@@ -62,10 +74,17 @@ async function start(config: Config, logger: Logger): Promise<void> {
       queue, store, maxAttempts: config.maxAttempts, downloadDir: config.downloadDir, now: Date.now,
       stopRunningJob: (jobId) => pool.broadcast({ type: 'cancel', jobId }),
     }),
-    checkHost: config.allowPrivateNetworks ? async () => undefined : (url) => assertHostAllowed(url, isAddressAllowed),
+    checkHost,
+    validateMediaOptions: (kind, options) => {
+      const problem = kind === 'file' ? undefined : validateJobOptions(kind, options);
+      if (problem) throw problem;
+    },
     pingRedis: () => pingWithin(() => redis.ping(), 1000),
     workers: () => ({ size: pool.size, busy: pool.busyCount(), pids: pool.pids() }),
-    registerMore: (server) => registerLimitsRoutes(server, { limits }),
+    registerMore: async (server) => {
+      await registerLimitsRoutes(server, { limits });
+      await registerResolveRoute(server, { resolve, checkHost, timeoutMs: 60_000 });
+    },
   });
   await app.listen({ host: config.host, port: config.port });
   logger.info({ host: config.host, port: config.port, workers: config.workers, downloadDir: config.downloadDir }, 'mediad listening');
@@ -83,6 +102,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
     await app.close().catch(() => undefined);
     await pool.shutdown(config.shutdownTimeoutMs);
     await queue.close().catch(() => undefined);
+    await http.close().catch(() => undefined);
     redis.disconnect();
     await embedded?.stop();
     logger.info('stopped');

@@ -18,7 +18,10 @@ import { createBackoffStrategy, createProcessor } from './bullmq-adapter.ts';
 import { isToWorker, type FromWorker } from './messages.ts';
 import { exitWhenParentDies } from './parent-watch.ts';
 import { startProgressReporter } from './progress-reporter.ts';
-import { runFileJob, unsupportedKind } from './run-file-job.ts';
+import { runFileJob } from './run-file-job.ts';
+import { runMediaJob } from './run-media-job.ts';
+import { createUrlResolver } from '../sources/resolve-url.ts';
+import { installPlayerEvaluator } from '../sources/js-evaluator.ts';
 import type { JobOutcome } from './outcome.ts';
 
 const config = loadConfig();
@@ -42,6 +45,8 @@ const sharedLimit = createSharedLimit({
   redis: connection, now: Date.now, processId: String(process.pid), fallbackBytesPerSecond: config.rateLimitBytesPerSecond,
   onError: (error) => logger.debug({ err: (error as Error).message }, 'bandwidth limit refresh failed; keeping the last known limit'),
 });
+installPlayerEvaluator(); // youtubei.js deciphers stream URLs with YouTube's player code: run it in node:vm with a time limit
+const resolve = createUrlResolver(config, http.fetch);
 const settings = {
   connections: config.connections, minSegmentBytes: config.minSegmentBytes,
   checkpointIntervalBytes: config.checkpointIntervalBytes, checkpointIntervalMs: config.checkpointIntervalMs,
@@ -63,7 +68,9 @@ async function runJob(record: JobRecord, _job: Job, signal: AbortSignal): Promis
   try {
     const { throttle } = createRateLimiter({ now: Date.now, rateBytesPerSecond: bandwidth.rateBytesPerSecond }); // per job: a fresh bucket, no debt carried over
     const context = { http, settings, downloadDir: config.downloadDir, signal: controller.signal, log, now: Date.now, progress, throttle };
-    const outcome = record.request.kind === 'file' ? await runFileJob(record, context) : unsupportedKind(record);
+    const outcome = record.request.kind === 'file'
+      ? await runFileJob(record, context)
+      : await runMediaJob(record, { ...context, resolve, ffmpegPath: config.ffmpeg.path, ffprobePath: config.ffprobe.path, outputTemplate: config.output.template });
     log.info({ outcome: outcome.kind, ...('error' in outcome ? { code: outcome.error.code, err: outcome.error.message } : {}) }, 'job ended');
     return outcome;
   } finally {

@@ -1,7 +1,6 @@
 /** Runs a `file` job: download with the engine, verify, move into the download folder. */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { MediadError } from '../errors.ts';
 import { toMediadError } from '../engine/classify.ts';
 import { downloadToPartial, type DownloadContext, type DownloadSettings } from '../engine/download.ts';
 import { chooseFilename } from '../engine/filename.ts';
@@ -57,8 +56,4 @@ export async function runFileJob(record: JobRecord, context: JobRunContext): Pro
 function withJobOptions(settings: DownloadSettings, record: JobRecord): DownloadSettings {
   const connections = record.request.options.connections;
   return typeof connections === 'number' ? { ...settings, connections } : settings;
-}
-
-export function unsupportedKind(record: JobRecord): JobOutcome {
-  return failed(new MediadError('MEDIAD_ERR_OPTION_INVALID', `job kind ${record.request.kind} is not supported by this worker`));
 }

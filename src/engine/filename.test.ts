@@ -1,12 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseFilename, filenameFromContentDisposition, isSafeRelativeFilename, numberedName, sanitizeFilename } from './filename.ts';
+import { chooseFilename, filenameFromContentDisposition, isSafeRelativeFilename, numberedName, sanitizeFilename, truncateToBytes } from './filename.ts';
 
 describe('sanitizeFilename', () => {
   const cases: [string, string][] = [
     ['movie.mp4', 'movie.mp4'],
     ['a/b\\c.mp4', 'a_b_c.mp4'],
-    ['bad\u0000\u001fname.txt', 'badname.txt'],
+    ['bad\u0000\u001fname.txt', 'bad name.txt'],
+    ['gpj\u202e.exe', 'gpj .exe'],
+    ['name. . .', 'name'],
     ['what?*:<>|".bin', 'what_______.bin'],
     ['CON', '_CON'],
     ['nul.txt', '_nul.txt'],
@@ -22,6 +24,18 @@ describe('sanitizeFilename', () => {
   });
 });
 
+describe('truncateToBytes', () => {
+  it('cuts between characters, never inside a multi-byte one', () => {
+    assert.equal(truncateToBytes('ééé', 5), 'éé');
+    assert.equal(truncateToBytes('abc', 10), 'abc');
+  });
+  it('keeps the extension when cutting an over-long name', () => {
+    const name = sanitizeFilename(`${'a'.repeat(300)}.mkv`);
+    assert.equal(Buffer.byteLength(name), 200);
+    assert.ok(name.endsWith('a.mkv'));
+  });
+});
+
 describe('filenameFromContentDisposition', () => {
   const cases: [string | undefined, string | undefined][] = [
     [undefined, undefined],
@@ -29,6 +43,9 @@ describe('filenameFromContentDisposition', () => {
     ['attachment; filename=plain.bin', 'plain.bin'],
     [`attachment; filename="fallback.txt"; filename*=UTF-8''na%C3%AFve.txt`, 'naïve.txt'],
     ['inline', undefined],
+    ['attachment; filename="a \\"b\\".mp4"', 'a "b".mp4'],
+    ["attachment; filename*=utf-8''%E6%97%A5%E6%9C%AC.mp4", '日本.mp4'],
+    [null as unknown as undefined, undefined],
   ];
   for (const [header, expected] of cases) it(`reads ${header}`, () => assert.equal(filenameFromContentDisposition(header), expected));
 });

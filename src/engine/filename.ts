@@ -1,31 +1,54 @@
 import path from 'node:path';
 
-const reservedWindowsNames = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
-const maxNameBytes = 200; // below the 255-byte NAME_MAX of ext4/xfs/btrfs, leaving room for " (n)" and ".part"
+export const maxFileNameBytes = 200; // below the 255-byte NAME_MAX of ext4/xfs/btrfs, leaving room for " (n)" and ".part"
+// Reserved on Windows (NTFS, exFAT, SMB): / \ : * ? " < > |
+const forbidden = /[/\\:*?"<>|]/g;
+// C0 and C1 controls, plus bidi overrides that let a name display as something else ("gpj.exe").
+const invisible = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// Windows device names, reserved whatever the extension: CON, CON.mp4, com1.tar.gz.
+const reserved = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\s*\..*)?$/i;
+const encoder = new TextEncoder();
+export const byteLength = (value: string): number => encoder.encode(value).length;
 
-/** Makes one path component safe on every filesystem: no separators, control or reserved characters, no reserved names. */
-export function sanitizeFilename(name: string, fallback = 'download'): string {
-  let safe = name
-    .normalize('NFC')
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-    .replace(/[/\\:*?"<>|]/g, '_')
-    .replace(/^[\s.]+|[\s.]+$/g, '')
-    .trim();
-  if (reservedWindowsNames.test(safe)) safe = `_${safe}`;
-  safe = truncateUtf8(safe, maxNameBytes);
+/** Normalise one piece of text: NFC, reserved characters to "_", invisibles to spaces, spaces collapsed. */
+export function cleanNamePart(value: string): string {
+  return value.normalize('NFC').replace(invisible, ' ').replace(forbidden, '_').replace(/\s+/g, ' ').trim();
+}
+
+/** The longest prefix of `value` that fits in `maxBytes` of UTF-8, cut between graphemes. */
+export function truncateToBytes(value: string, maxBytes: number): string {
+  if (byteLength(value) <= maxBytes) return value;
+  let result = '';
+  let used = 0;
+  for (const { segment } of new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(value)) {
+    const size = byteLength(segment);
+    if (used + size > maxBytes) break;
+    result += segment;
+    used += size;
+  }
+  return result;
+}
+
+export function fixEnds(name: string): string {
+  // Trailing dots and spaces vanish on Windows; leading dots hide the file on Unix.
+  return name.replace(/[. ]+$/, '').replace(/^[. ]+/, '');
+}
+
+/** Makes one path component safe on every filesystem: clean text, fix ends, dodge device names, fit in maxBytes keeping the extension. */
+export function sanitizeFilename(name: string, fallback = 'download', maxBytes = maxFileNameBytes): string {
+  let safe = fixEnds(cleanNamePart(name));
+  if (byteLength(safe) > maxBytes) {
+    const dot = safe.lastIndexOf('.');
+    const ext = dot > 0 && safe.length - dot <= 16 ? safe.slice(dot) : '';
+    const stem = ext === '' ? safe : safe.slice(0, dot);
+    safe = fixEnds(truncateToBytes(stem, maxBytes - byteLength(ext))) + ext;
+  }
+  if (reserved.test(safe)) safe = truncateToBytes(`_${safe}`, maxBytes);
   return safe === '' ? fallback : safe;
 }
 
-function truncateUtf8(name: string, maxBytes: number): string {
-  if (Buffer.byteLength(name) <= maxBytes) return name;
-  const ext = path.extname(name).slice(0, 16);
-  let stem = name.slice(0, name.length - ext.length);
-  while (Buffer.byteLength(stem + ext) > maxBytes) stem = [...stem].slice(0, -1).join('');
-  return stem + ext;
-}
-
 /** Reads the filename a Content-Disposition header proposes (RFC 6266: filename* wins over filename). */
-export function filenameFromContentDisposition(header: string | undefined): string | undefined {
+export function filenameFromContentDisposition(header: string | null | undefined): string | undefined {
   if (!header) return undefined;
   const extended = /filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i.exec(header);
   if (extended?.[2]) {
@@ -35,10 +58,9 @@ export function filenameFromContentDisposition(header: string | undefined): stri
       // malformed percent-encoding: fall through to the plain parameter
     }
   }
-  const quoted = /filename\s*=\s*"((?:[^"\\]|\\.)*)"/i.exec(header);
-  if (quoted?.[1] !== undefined) return quoted[1].replace(/\\(.)/g, '$1');
-  const bare = /filename\s*=\s*([^;]+)/i.exec(header);
-  return bare?.[1]?.trim();
+  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]+))/i.exec(header);
+  const value = plain?.[1]?.replace(/\\(.)/g, '$1') ?? plain?.[2]?.trim();
+  return value === undefined || value === '' ? undefined : value;
 }
 
 function filenameFromUrl(url: string): string | undefined {

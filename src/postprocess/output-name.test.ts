@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { DEFAULT_OUTPUT_TEMPLATE, renderOutputName, sanitizeFileName, truncateToBytes, validateOutputTemplate } from './output-name.ts';
+import { DEFAULT_OUTPUT_TEMPLATE, renderOutputName, validateOutputTemplate } from './output-name.ts';
 
 const bytes = (value: string): number => Buffer.byteLength(value, 'utf8');
 const render = (title: string, extra: { id?: string; ext?: string } = {}): string =>
@@ -62,29 +62,4 @@ describe('validateOutputTemplate', () => {
   it('accepts the default template', () => assert.equal(validateOutputTemplate(DEFAULT_OUTPUT_TEMPLATE), undefined));
   it('requires the name to end with .{ext}', () => assert.match(validateOutputTemplate('{title} [{id}]')?.message ?? '', /\.\{ext\}/));
   it('refuses folders in the template', () => assert.match(validateOutputTemplate('{uploader}/{title}.{ext}')?.message ?? '', /folder/));
-});
-
-describe('sanitizeFileName', () => {
-  it('strips trailing dots and spaces that Windows would drop', () => {
-    assert.equal(sanitizeFileName('name. . .'), 'name');
-    assert.equal(sanitizeFileName('report.pdf  '), 'report.pdf');
-  });
-
-  it('never returns an empty or dot-only name', () => {
-    assert.equal(sanitizeFileName(''), '_');
-    assert.equal(sanitizeFileName('...'), '_');
-  });
-
-  it('keeps the extension when cutting an over-long name', () => {
-    const name = sanitizeFileName(`${'a'.repeat(300)}.mkv`);
-    assert.equal(bytes(name), 200);
-    assert.ok(name.endsWith('a.mkv'));
-  });
-});
-
-describe('truncateToBytes', () => {
-  it('cuts between characters, never inside a multi-byte one', () => {
-    assert.equal(truncateToBytes('ééé', 5), 'éé');
-    assert.equal(truncateToBytes('abc', 10), 'abc');
-  });
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { createDirectResolver, readDispositionFileName } from './direct.ts';
+import { createDirectResolver } from './direct.ts';
 
 const signal = new AbortController().signal;
 
@@ -59,12 +59,3 @@ describe('direct resolver', () => {
   });
 });
 
-describe('readDispositionFileName', () => {
-  it('reads quoted, bare and extended forms', () => {
-    assert.equal(readDispositionFileName('attachment; filename="a \\"b\\".mp4"'), 'a "b".mp4');
-    assert.equal(readDispositionFileName('inline; filename=plain.webm'), 'plain.webm');
-    assert.equal(readDispositionFileName("attachment; filename*=utf-8''%E6%97%A5%E6%9C%AC.mp4"), '日本.mp4');
-    assert.equal(readDispositionFileName('attachment'), undefined);
-    assert.equal(readDispositionFileName(null), undefined);
-  });
-});

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MediadError } from '../errors.ts';
+import { filenameFromContentDisposition } from '../engine/filename.ts';
 import { omitUndefined } from './omit-undefined.ts';
 import type { ResolvedMedia, Resolver } from './types.ts';
 
@@ -42,22 +43,6 @@ function lastSegment(url: URL): string {
   }
 }
 
-/** The file name from a Content-Disposition header (RFC 6266: filename* wins over filename). */
-export function readDispositionFileName(header: string | null): string | undefined {
-  if (!header) return undefined;
-  const extended = /filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i.exec(header);
-  if (extended?.[2]) {
-    try {
-      return decodeURIComponent(extended[2].trim());
-    } catch {
-      // fall through to the plain parameter
-    }
-  }
-  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]+))/i.exec(header);
-  const value = plain?.[1]?.replace(/\\(.)/g, '$1') ?? plain?.[2]?.trim();
-  return value === undefined || value === '' ? undefined : value;
-}
-
 interface HeadInfo {
   readonly contentType?: string | undefined;
   readonly contentLengthBytes?: number | undefined;
@@ -74,7 +59,7 @@ async function headUrl(fetchImpl: FetchFunction, url: string, signal: AbortSigna
     return {
       contentType: response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase(),
       contentLengthBytes: Number.isSafeInteger(length) && length > 0 && !encoded ? length : undefined,
-      fileName: readDispositionFileName(response.headers.get('content-disposition')),
+      fileName: filenameFromContentDisposition(response.headers.get('content-disposition')),
     };
   } catch (error) {
     if (signal.aborted) throw new MediadError('MEDIAD_ERR_CANCELED', 'Resolving was canceled', { cause: error });

@@ -11,9 +11,9 @@ import { MediadError } from '../errors.ts';
 import { installPlayerEvaluator } from './js-evaluator.ts';
 import { omitUndefined } from './omit-undefined.ts';
 import type { MediaStream, ResolvedMedia, Resolver } from './types.ts';
-import { classifyPlayability, raceAbort, toResolveError } from './youtube-errors.ts';
+import { classifyPlayability } from './youtube-errors.ts';
+import { createYoutubeVideoResolver } from './youtube-resolver.ts';
 import { dedupeStreams, pickThumbnail, toMediaStream } from './youtube-format.ts';
-import { isYoutubeUrl, parseYoutubeVideoId } from './youtube-url.ts';
 
 type FetchFunction = typeof globalThis.fetch;
 
@@ -44,19 +44,8 @@ export function createYoutubeiResolver(options: YoutubeiResolverOptions = {}): R
   const playerCache = createMemoryCache();
   installPlayerEvaluator(options.evalTimeoutMs);
 
-  return {
-    name: 'youtubei',
-    canResolve: (url) => isYoutubeUrl(url) && parseYoutubeVideoId(url) !== undefined,
-    async resolve(pageUrl, signal) {
-      const videoId = parseYoutubeVideoId(new URL(pageUrl));
-      if (videoId === undefined) throw new MediadError('MEDIAD_ERR_UNSUPPORTED_URL', `Not a YouTube video URL: ${pageUrl}`);
-      try {
-        return await raceAbort(resolveVideo(videoId, pageUrl, signal), signal);
-      } catch (error) {
-        throw toResolveError(fromInnertubeError(error) ?? error, signal, `YouTube video ${videoId}`);
-      }
-    },
-  };
+  return createYoutubeVideoResolver('youtubei', resolveVideo, fromInnertubeError);
+
 
   async function resolveVideo(videoId: string, pageUrl: string, signal: AbortSignal): Promise<ResolvedMedia> {
     const fetchWithSignal: FetchFunction = (input, init) => baseFetch(input, { ...init, signal });

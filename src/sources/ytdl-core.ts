@@ -8,9 +8,9 @@ import ytdl from '@distube/ytdl-core';
 import { MediadError } from '../errors.ts';
 import { omitUndefined } from './omit-undefined.ts';
 import type { MediaStream, ResolvedMedia, Resolver } from './types.ts';
-import { classifyPlayability, raceAbort, toResolveError } from './youtube-errors.ts';
+import { classifyPlayability } from './youtube-errors.ts';
+import { createYoutubeVideoResolver } from './youtube-resolver.ts';
 import { dedupeStreams, pickThumbnail, toMediaStream } from './youtube-format.ts';
-import { isYoutubeUrl, parseYoutubeVideoId } from './youtube-url.ts';
 
 type PlayerClient = NonNullable<ytdl.getInfoOptions['playerClients']>[number];
 
@@ -59,19 +59,8 @@ export function createYtdlCoreResolver(options: YtdlCoreResolverOptions = {}): R
   silenceYtdlCore();
   const agent = options.agent ?? ytdl.createAgent();
 
-  return {
-    name: 'ytdl-core',
-    canResolve: (url) => isYoutubeUrl(url) && parseYoutubeVideoId(url) !== undefined,
-    async resolve(pageUrl, signal) {
-      const videoId = parseYoutubeVideoId(new URL(pageUrl));
-      if (videoId === undefined) throw new MediadError('MEDIAD_ERR_UNSUPPORTED_URL', `Not a YouTube video URL: ${pageUrl}`);
-      try {
-        return await raceAbort(resolveVideo(videoId, pageUrl, signal), signal);
-      } catch (error) {
-        throw toResolveError(fromYtdlError(error) ?? error, signal, `YouTube video ${videoId}`);
-      }
-    },
-  };
+  return createYoutubeVideoResolver('ytdl-core', resolveVideo, fromYtdlError);
+
 
   async function resolveVideo(videoId: string, pageUrl: string, signal: AbortSignal): Promise<ResolvedMedia> {
     const watchUrl = `https://www.youtube.com/watch?v=${videoId}`;

@@ -252,13 +252,13 @@ class Transfer {
 
   private async requestRange(segment: Segment): Promise<HttpResponse> {
     const offset = segment.start + segment.written;
-    const last = segment.end === null ? '' : String(segment.end - 1);
-    const headers: Record<string, string> = { ...this.target.headers, range: `bytes=${offset}-${last}` };
+    const last = segment.end === null ? null : segment.end - 1; // fixed now: a split may cut the segment while the request is out
+    const headers: Record<string, string> = { ...this.target.headers, range: `bytes=${offset}-${last ?? ''}` };
     const ifRange = ifRangeFor(this.identity);
     if (ifRange) headers['if-range'] = ifRange;
     const response = await this.context.http.get(this.resolvedUrl, headers, this.stop.signal);
     if (response.status !== 200 && response.status !== 206) failForStatus(response, parseRetryAfter(headerValue(response.headers, 'retry-after'), this.context.now()));
-    const decision = checkResumeResponse({ offset, end: segment.end === null ? null : segment.end - 1, known: this.identity }, response.status, response.headers);
+    const decision = checkResumeResponse({ offset, end: last, known: this.identity }, response.status, response.headers);
     if (decision.action === 'continue') return response;
     response.body.destroy();
     if (decision.action === 'restart') throw new ResourceChanged(decision.reason);

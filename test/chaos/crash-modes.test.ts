@@ -1,7 +1,7 @@
 /** Each way a daemon can be stopped, one at a time: supervisor-only SIGKILL, SIGTERM/SIGINT, Redis restart. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startDaemon, type Daemon } from '../helpers/daemon.ts';
 import { randomBytesSeeded, sha256, sha256File, startOrigin, type Origin } from '../helpers/origin.ts';
@@ -82,6 +82,26 @@ describe('crash modes', () => {
       }
     });
   }
+
+  it('discards a torn checkpoint after a crash, says why in the log, and still ends byte-identical', async () => {
+    const daemon = await startDaemon({ workers: 1, env: { ...fastDaemonEnv, MEDIAD_CONNECTIONS: '1' } });
+    try {
+      const { id, data } = await startSlowDownload(daemon, origin, 'torn.bin', 4 * MiB);
+      await daemon.waitForJob(id, (job) => job.progress.downloadedBytes > MiB, { timeoutMs: 15_000 });
+      await daemon.killTree();
+      await writeFile(path.join(daemon.downloadDir, '.mediad-partial', id, 'file', 'checkpoint.json'), '{"version":1,"url":"http://tor');
+      const requestsBefore = origin.requests.length;
+      origin.behave('/torn.bin', { throttleBytesPerSecond: 8 * MiB });
+      await daemon.restart();
+      const job = await daemon.waitForState(id, 'completed', 60_000);
+      assert.equal(await sha256File(job.file.path), sha256(data));
+      const discarded = daemon.logs.find((line) => line.jobId === id && String(line.msg).includes('checkpoint discarded'));
+      assert.ok(discarded && String(discarded.reason).includes('JSON'), `logged why: ${JSON.stringify(discarded)}`);
+      assert.equal(origin.requests.slice(requestsBefore).find((r) => r.path === '/torn.bin')?.range, 'bytes=0-', 'restarted from zero');
+    } finally {
+      await daemon.cleanup();
+    }
+  });
 
   describe('Redis restart', () => {
     let redis: RedisServer;

@@ -7,6 +7,8 @@ import type { JobStore } from '../queue/job-store.ts';
 import type { Progress, ProgressStage } from '../queue/job-record.ts';
 import { addSample, bytesPerSecond, etaSeconds, type Sample } from './progress-meter.ts';
 
+const sampleEveryMs = 100;
+
 export interface ProgressReporter {
   stage(stage: ProgressStage): void;
   bytes(downloadedBytes: number, totalBytes: number | null): void;
@@ -52,7 +54,9 @@ export function startProgressReporter(options: ProgressReporterOptions): Progres
       dirty = true;
     },
     bytes(downloadedBytes, totalBytes) {
-      samples = addSample(samples, { atMs: options.now(), bytes: downloadedBytes });
+      const now = options.now();
+      // called for every chunk: keep one speed sample per 100 ms, not one per chunk
+      if (now - (samples[samples.length - 1]?.atMs ?? -Infinity) >= sampleEveryMs) samples = addSample(samples, { atMs: now, bytes: downloadedBytes });
       progress = { ...progress, downloadedBytes, totalBytes };
       dirty = true;
     },

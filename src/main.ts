@@ -14,7 +14,6 @@ import { registerResolveRoute } from './api/resolve-route.ts';
 import { createHttpClient } from './engine/http-client.ts';
 import { validateJobOptions } from './sources/select-formats.ts';
 import { createUrlResolver } from './sources/resolve-url.ts';
-import { installPlayerEvaluator } from './sources/js-evaluator.ts';
 import { addressPolicyFor } from './engine/address-policy.ts';
 import { assertHostAllowed } from './engine/url-guard.ts';
 import { createLimitsStore } from './limits/limits-store.ts';
@@ -65,8 +64,14 @@ async function start(config: Config, logger: Logger): Promise<void> {
     isAddressAllowed, connectTimeoutMs: config.connectTimeoutMs, stallTimeoutMs: config.stallTimeoutMs,
     perHostConnections: config.perHostConnections, maxRedirects: config.maxRedirects,
   });
-  installPlayerEvaluator();
-  const resolve = createUrlResolver(config, http.fetch);
+  let resolve: ReturnType<typeof createUrlResolver> | undefined; // built on the first /v1/resolve: youtubei.js is large
+  const resolveLazily: ReturnType<typeof createUrlResolver> = async (url, signal) => {
+    if (!resolve) {
+      (await import('./sources/js-evaluator.ts')).installPlayerEvaluator();
+      resolve = createUrlResolver(config, http.fetch);
+    }
+    return resolve(url, signal);
+  };
   const app = await buildApiServer({
     logger: logger.child({ part: 'api' }),
     store,
@@ -83,7 +88,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
     workers: () => ({ size: pool.size, busy: pool.busyCount(), pids: pool.pids() }),
     registerMore: async (server) => {
       await registerLimitsRoutes(server, { limits });
-      await registerResolveRoute(server, { resolve, checkHost, timeoutMs: 60_000 });
+      await registerResolveRoute(server, { resolve: resolveLazily, checkHost, timeoutMs: 60_000 });
     },
   });
   await app.listen({ host: config.host, port: config.port });

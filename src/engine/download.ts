@@ -107,6 +107,7 @@ class Transfer {
   private bytesSinceCheckpoint = 0;
   private lastCheckpointAt: number;
   private checkpointing: Promise<void> | undefined;
+  private checkpointError: unknown;
 
   constructor(
     private readonly dir: string,
@@ -206,6 +207,7 @@ class Transfer {
       runners.push(runner(undefined, next));
     }
     await Promise.all(runners);
+    if (this.checkpointError !== undefined) throw this.checkpointError;
     if (firstError !== undefined) throw firstError;
     if (!this.segments.every(isComplete)) throw new MediadError('MEDIAD_ERR_SHORT_BODY', 'some segments are incomplete');
   }
@@ -275,7 +277,7 @@ class Transfer {
         segment.written += room;
         this.bytesSinceCheckpoint += room;
         this.report();
-        if (this.checkpointDue()) await this.checkpoint();
+        this.checkpointInBackground();
       }
       if (segment.end !== null && segment.start + segment.written >= segment.end) break; // our range is done (it may have been cut by a split)
     }
@@ -293,6 +295,18 @@ class Transfer {
 
   private checkpointDue(): boolean {
     return this.bytesSinceCheckpoint >= this.settings.checkpointIntervalBytes || this.context.now() - this.lastCheckpointAt >= this.settings.checkpointIntervalMs;
+  }
+
+  /**
+   * Starts a checkpoint when one is due and none is running; writes go on meanwhile
+   * (fsync latency would otherwise cap throughput at what the disk syncs per second).
+   */
+  private checkpointInBackground(): void {
+    if (this.checkpointing || !this.checkpointDue()) return;
+    this.checkpoint().catch((error: unknown) => {
+      this.checkpointError ??= error; // e.g. the lock was taken over or the disk is full: stop writing
+      this.stop.abort(error);
+    });
   }
 
   /** fsync the data, then record what it covers. The snapshot is taken before the fsync, so it never claims bytes the fsync may miss. */

@@ -19,9 +19,7 @@ import { isToWorker, type FromWorker } from './messages.ts';
 import { exitWhenParentDies } from './parent-watch.ts';
 import { startProgressReporter } from './progress-reporter.ts';
 import { runFileJob } from './run-file-job.ts';
-import { runMediaJob } from './run-media-job.ts';
-import { createUrlResolver } from '../sources/resolve-url.ts';
-import { installPlayerEvaluator } from '../sources/js-evaluator.ts';
+import type { ResolveUrl } from '../sources/resolve-url.ts';
 import type { JobOutcome } from './outcome.ts';
 
 const config = loadConfig();
@@ -45,8 +43,15 @@ const sharedLimit = createSharedLimit({
   redis: connection, now: Date.now, processId: String(process.pid), fallbackBytesPerSecond: config.rateLimitBytesPerSecond,
   onError: (error) => logger.debug({ err: (error as Error).message }, 'bandwidth limit refresh failed; keeping the last known limit'),
 });
-installPlayerEvaluator(); // youtubei.js deciphers stream URLs with YouTube's player code: run it in node:vm with a time limit
-const resolve = createUrlResolver(config, http.fetch);
+// Media modules (youtubei.js alone is ~45 MiB resident) load on the first video/audio job, so file-only workers stay small.
+let media: Promise<{ run: typeof import('./run-media-job.ts').runMediaJob; resolve: ResolveUrl }> | undefined;
+const loadMedia = () => (media ??= (async () => {
+  const [{ runMediaJob }, { createUrlResolver }, { installPlayerEvaluator }] = await Promise.all([
+    import('./run-media-job.ts'), import('../sources/resolve-url.ts'), import('../sources/js-evaluator.ts'),
+  ]);
+  installPlayerEvaluator(); // youtubei.js deciphers stream URLs with YouTube's player code: run it in node:vm with a time limit
+  return { run: runMediaJob, resolve: createUrlResolver(config, http.fetch) };
+})());
 const settings = {
   connections: config.connections, minSegmentBytes: config.minSegmentBytes,
   checkpointIntervalBytes: config.checkpointIntervalBytes, checkpointIntervalMs: config.checkpointIntervalMs,
@@ -70,7 +75,7 @@ async function runJob(record: JobRecord, _job: Job, signal: AbortSignal): Promis
     const context = { http, settings, downloadDir: config.downloadDir, signal: controller.signal, log, now: Date.now, progress, throttle };
     const outcome = record.request.kind === 'file'
       ? await runFileJob(record, context)
-      : await runMediaJob(record, { ...context, resolve, ffmpegPath: config.ffmpeg.path, ffprobePath: config.ffprobe.path, outputTemplate: config.output.template });
+      : await loadMedia().then(({ run, resolve }) => run(record, { ...context, resolve, ffmpegPath: config.ffmpeg.path, ffprobePath: config.ffprobe.path, outputTemplate: config.output.template }));
     log.info({ outcome: outcome.kind, ...('error' in outcome ? { code: outcome.error.code, err: outcome.error.message } : {}) }, 'job ended');
     return outcome;
   } finally {

@@ -108,6 +108,8 @@ class Transfer {
   private lastCheckpointAt: number;
   private checkpointing: Promise<void> | undefined;
   private checkpointError: unknown;
+  private checkpointsWritten = 0;
+  private resumed = false;
 
   constructor(
     private readonly dir: string,
@@ -130,13 +132,17 @@ class Transfer {
         await truncateToCheckpoint(this.dir, resumeFrom);
         this.file = await open(dataPath, 'r+');
         this.adopt(resumeFrom);
+        this.resumed = true;
       } else {
         this.file = await open(dataPath, 'w');
         probe = await this.probe();
       }
       this.report();
       await this.fetchAllSegments(probe);
-      await this.checkpoint();
+      // A download that finished before its first checkpoint was due needs none (a crash re-fetches less than one
+      // interval); a longer one records its end so a retry (e.g. after a full disk) finishes without fetching again.
+      if (this.checkpointsWritten > 0 || this.resumed) await this.checkpoint();
+      else await this.file.datasync(); // the finished file must never hold bytes that are not on disk
       const size = (await this.file.stat()).size;
       const total = this.identity.totalBytes ?? downloadedBytes(this.segments);
       if (size !== total) throw new MediadError('MEDIAD_ERR_SIZE_MISMATCH', `partial file has ${size} bytes, expected ${total}`);
@@ -171,7 +177,6 @@ class Transfer {
     const identity = identityOf(response.status, response.headers);
     this.start(response, identity.totalBytes, response.status === 206 && canResume(identity));
     this.identity = identity;
-    await this.checkpoint();
     return response;
   }
 
@@ -323,6 +328,7 @@ class Transfer {
         contentDisposition: this.contentDisposition,
         ...this.identity, segments: snapshot,
       });
+      this.checkpointsWritten++;
     })();
     try {
       await this.checkpointing;

@@ -7,7 +7,7 @@
  * killed before the lock is taken over.
  */
 import { readFileSync } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MediadError } from '../errors.ts';
@@ -59,15 +59,10 @@ async function readOwner(file: string): Promise<LockOwner | undefined> {
   }
 }
 
+/** Atomic replace; no fsync: a lock only matters while its holder lives, and no process outlives a power loss. */
 async function writeOwner(file: string, owner: LockOwner): Promise<void> {
   const temp = `${file}.${owner.pid}.tmp`;
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writeFile(JSON.stringify(owner));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeFile(temp, JSON.stringify(owner));
   await rename(temp, file);
 }
 

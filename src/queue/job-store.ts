@@ -5,6 +5,18 @@ import { idempotencyKey, jobIndexKey, jobKey, jobSeqKey, runningSetKey } from '.
 
 const idempotencyTtlSeconds = 24 * 60 * 60;
 
+/** KEYS: seq, job hash, index, idempotency key ('' for none). ARGV: id, idempotency TTL, field/value pairs. Returns {seq, id owning the key}. */
+const createScript = `
+if KEYS[4] ~= '' then
+  local owner = redis.call('GET', KEYS[4])
+  if owner and redis.call('EXISTS', '${jobKey('')}' .. owner) == 1 then return {0, owner} end
+end
+local seq = redis.call('INCR', KEYS[1])
+redis.call('HSET', KEYS[2], 'seq', seq, unpack(ARGV, 3))
+redis.call('ZADD', KEYS[3], seq, ARGV[1])
+if KEYS[4] ~= '' then redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[2]) end
+return {seq, ARGV[1]}`;
+
 export interface JobPage {
   readonly jobs: JobRecord[];
   readonly nextCursor: string | null;
@@ -14,11 +26,10 @@ export interface JobStore {
   /** Saves a new record unless `idempotency` already names a job; returns the job that stands for the request and whether it is new. */
   create(build: (seq: number) => JobRecord, idempotency?: string): Promise<{ record: JobRecord; created: boolean }>;
   get(id: string): Promise<JobRecord | undefined>;
-  update(id: string, fields: Partial<JobRecord>): Promise<void>;
+  /** `running` also marks the job as run by a live worker (true) or no longer (false), in the same round trip. */
+  update(id: string, fields: Partial<JobRecord>, running?: boolean): Promise<void>;
   list(options: { state?: JobState | undefined; limit: number; cursor?: string | undefined }): Promise<JobPage>;
   isCancelRequested(id: string): Promise<boolean>;
-  /** Marks a job as run by a live worker (or no longer). */
-  setRunning(id: string, running: boolean): Promise<void>;
   /** At daemon start no worker runs anything yet: jobs still marked running belonged to the dead daemon; show them as queued. */
   requeueOrphanedRuns(): Promise<string[]>;
 }
@@ -30,23 +41,31 @@ export function createJobStore(redis: Redis): JobStore {
 
   return {
     async create(build, idempotency) {
-      const seq = await redis.incr(jobSeqKey);
-      const record = build(seq);
       if (idempotency) {
-        const claimed = await redis.set(idempotencyKey(idempotency), record.id, 'EX', idempotencyTtlSeconds, 'NX');
-        if (claimed === null) {
-          const existingId = await redis.get(idempotencyKey(idempotency));
-          const existing = existingId ? await get(existingId) : undefined;
-          if (existing) return { record: existing, created: false };
-          await redis.set(idempotencyKey(idempotency), record.id, 'EX', idempotencyTtlSeconds); // the named job is gone: this one takes the key
-        }
+        const existingId = await redis.get(idempotencyKey(idempotency));
+        const existing = existingId ? await get(existingId) : undefined;
+        if (existing) return { record: existing, created: false };
       }
-      await redis.multi().hset(jobKey(record.id), encodeRecord(record)).zadd(jobIndexKey, seq, record.id).exec();
-      return { record, created: true };
+      const draft = build(0);
+      const fields = encodeRecord(draft);
+      delete fields.seq;
+      // one round trip: number the job, store it, index it, and claim the idempotency key (NX: a racing twin loses)
+      const [seq, ownerId] = (await redis.eval(createScript, 4, jobSeqKey, jobKey(draft.id), jobIndexKey, idempotency ? idempotencyKey(idempotency) : '',
+        draft.id, idempotency ? idempotencyTtlSeconds : 0, ...Object.entries(fields).flat())) as [number, string];
+      if (ownerId !== draft.id) {
+        const winner = await get(ownerId);
+        if (winner) return { record: winner, created: false };
+      }
+      return { record: { ...draft, seq }, created: true };
     },
     get,
-    async update(id, fields) {
-      await redis.hset(jobKey(id), encodeRecord(fields));
+    async update(id, fields, running) {
+      if (running === undefined) {
+        await redis.hset(jobKey(id), encodeRecord(fields));
+        return;
+      }
+      const transaction = redis.multi().hset(jobKey(id), encodeRecord(fields));
+      await (running ? transaction.sadd(runningSetKey, id) : transaction.srem(runningSetKey, id)).exec();
     },
     async list({ state, limit, cursor }) {
       const jobs: JobRecord[] = [];
@@ -69,9 +88,6 @@ export function createJobStore(redis: Redis): JobStore {
         max = `(${last.seq}`;
       }
       return { jobs, nextCursor: null };
-    },
-    async setRunning(id, running) {
-      await (running ? redis.sadd(runningSetKey, id) : redis.srem(runningSetKey, id));
     },
     async requeueOrphanedRuns() {
       const ids = await redis.smembers(runningSetKey);

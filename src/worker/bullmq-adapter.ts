@@ -40,15 +40,13 @@ export function createProcessor(deps: ProcessorDeps) {
       await deps.store.update(id, { state: 'canceled', error: new MediadError('MEDIAD_ERR_CANCELED').toJSON(), finishedAt: iso() });
       throw new UnrecoverableError('MEDIAD_ERR_CANCELED');
     }
-    await deps.store.setRunning(id, true);
-    await deps.store.update(id, { state: 'active', startedAt: record.startedAt ?? iso(), attempts: job.attemptsMade + 1, error: null });
+    await deps.store.update(id, { state: 'active', startedAt: record.startedAt ?? iso(), attempts: job.attemptsMade + 1, error: null }, true);
     deps.onBusy(id);
     try {
       const outcome = await deps.run(record, job, signal ?? new AbortController().signal);
       return await applyOutcome(outcome, job, token, deps, iso);
     } finally {
       deps.onBusy(null);
-      await deps.store.setRunning(id, false);
     }
   };
 }
@@ -61,23 +59,23 @@ async function applyOutcome(outcome: JobOutcome, job: Job, token: string | undef
       await deps.store.update(id, {
         state: 'completed', file: outcome.file, error: null, finishedAt: iso(),
         progress: { stage: 'done', downloadedBytes: size, totalBytes: size, bytesPerSecond: 0, etaSeconds: 0 },
-      });
+      }, false);
       return outcome.file;
     }
     case 'retry': {
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      await deps.store.update(id, { state: last ? 'failed' : 'queued', error: outcome.error.toJSON(), ...(last ? { finishedAt: iso() } : {}) });
+      await deps.store.update(id, { state: last ? 'failed' : 'queued', error: outcome.error.toJSON(), ...(last ? { finishedAt: iso() } : {}) }, false);
       throw new RetryableJobError(outcome.error);
     }
     case 'fatal':
-      await deps.store.update(id, { state: 'failed', error: outcome.error.toJSON(), finishedAt: iso() });
+      await deps.store.update(id, { state: 'failed', error: outcome.error.toJSON(), finishedAt: iso() }, false);
       throw new UnrecoverableError(`${outcome.error.code}: ${outcome.error.message}`);
     case 'canceled':
-      await deps.store.update(id, { state: 'canceled', error: new MediadError('MEDIAD_ERR_CANCELED').toJSON(), finishedAt: iso() });
+      await deps.store.update(id, { state: 'canceled', error: new MediadError('MEDIAD_ERR_CANCELED').toJSON(), finishedAt: iso() }, false);
       throw new UnrecoverableError('MEDIAD_ERR_CANCELED');
     case 'interrupted':
       if (outcome.reason === 'lock-lost') throw new Error('job lock lost; another worker owns this job now');
-      await deps.store.update(id, { state: 'queued' });
+      await deps.store.update(id, { state: 'queued' }, false);
       await job.moveToDelayed(deps.now(), token); // back to the queue at once, without spending an attempt
       throw new DelayedError();
   }

@@ -21,6 +21,7 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY stubs ./stubs
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -32,6 +33,7 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY stubs ./stubs
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
@@ -65,6 +67,7 @@ WORKDIR /app
 # Application files stay root-owned (read-only for the daemon); only /data is
 # writable by the runtime user.
 COPY package.json package-lock.json ./
+COPY stubs ./stubs
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY config ./config

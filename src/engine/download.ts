@@ -4,7 +4,7 @@
  * checkpoint, and restart from zero when the origin says the resource changed.
  * Returns when every byte is on disk and fsynced; finishing (hash, rename) is the caller's.
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MediadError } from '../errors.ts';
 import { dataFileName, loadCheckpoint, removeCheckpoint, truncateToCheckpoint, writeCheckpoint, checkpointVersion, type Checkpoint } from './checkpoint.ts';
@@ -13,7 +13,7 @@ import { failForStatus, type HttpClient, type HttpResponse } from './http-client
 import { acquirePartialLock, type PartialLock } from './partial-lock.ts';
 import { canResume, checkResumeResponse } from './resume-check.ts';
 import { parseRetryAfter } from './retry-delay.ts';
-import { chooseSplit, downloadedBytes, isComplete, planSegments, type Segment } from './segments.ts';
+import { chooseSplit, downloadedBytes, isComplete, planAfterProbe, planSegments, type Segment } from './segments.ts';
 import { headerValue, identityOf, ifRangeFor, parseContentRange, type ResourceIdentity } from './validators.ts';
 
 export interface DownloadTarget {
@@ -109,6 +109,7 @@ class Transfer {
   private checkpointing: Promise<void> | undefined;
   private checkpointError: unknown;
   private checkpointsWritten = 0;
+  private connections: number;
   private resumed = false;
 
   constructor(
@@ -120,6 +121,7 @@ class Transfer {
   ) {
     this.resolvedUrl = target.url;
     this.lastCheckpointAt = context.now();
+    this.connections = settings.connections;
   }
 
   async run(resumeFrom: Checkpoint | undefined): Promise<Omit<PartialDownload, 'resumedFromBytes'>> {
@@ -128,6 +130,7 @@ class Transfer {
     this.context.signal.addEventListener('abort', onOuterAbort, { once: true });
     let probe: HttpResponse | undefined;
     try {
+      await ensureReserve(this.dir);
       if (resumeFrom) {
         await truncateToCheckpoint(this.dir, resumeFrom);
         this.file = await open(dataPath, 'r+');
@@ -149,7 +152,7 @@ class Transfer {
       return { dataPath, totalBytes: total, resolvedUrl: this.resolvedUrl, contentDisposition: this.contentDisposition };
     } catch (error) {
       probe?.body.destroy();
-      await this.saveProgressAfterFailure();
+      await this.saveProgressAfterFailure(error);
       throw error instanceof ResourceChanged ? error : toMediadError(error);
     } finally {
       this.context.signal.removeEventListener('abort', onOuterAbort);
@@ -167,7 +170,10 @@ class Transfer {
 
   /** First request of a fresh download: an open Range tells us the total and whether ranges work, and its body feeds segment 0. */
   private async probe(): Promise<HttpResponse | undefined> {
-    const response = await this.context.http.get(this.target.url, { ...this.target.headers, range: 'bytes=0-' }, this.stop.signal);
+    // With several connections the probe asks for one segment's worth only: an open range would keep
+    // streaming into socket buffers after segment 0 is done, bytes fetched again by the other connections.
+    const probeRange = this.settings.connections > 1 ? `bytes=0-${this.settings.minSegmentBytes - 1}` : 'bytes=0-';
+    const response = await this.context.http.get(this.target.url, { ...this.target.headers, range: probeRange }, this.stop.signal);
     if (response.status === 416 && parseContentRange(headerValue(response.headers, 'content-range')?.replace('*', '0-0'))?.total === 0) {
       response.body.resume(); // an empty resource cannot satisfy any range
       this.start(response, 0, false);
@@ -184,7 +190,12 @@ class Transfer {
     this.resolvedUrl = response.url;
     this.contentDisposition = headerValue(response.headers, 'content-disposition') ?? null;
     this.identity = { ...this.identity, totalBytes };
-    this.segments = planSegments(totalBytes, rangesWork ? this.settings.connections : 1, this.settings.minSegmentBytes);
+    const probed = response.status === 206 ? parseContentRange(headerValue(response.headers, 'content-range')) : undefined;
+    // without a validator, parallel ranges could mix two versions of a changing file: one connection, in order
+    this.connections = rangesWork ? this.settings.connections : 1;
+    this.segments = probed && totalBytes !== null
+      ? planAfterProbe(totalBytes, probed.end + 1, this.connections, this.settings.minSegmentBytes)
+      : planSegments(totalBytes, this.connections, this.settings.minSegmentBytes);
   }
 
   private async fetchAllSegments(probe: HttpResponse | undefined): Promise<void> {
@@ -201,7 +212,7 @@ class Transfer {
         this.stop.abort(error);
       }
     };
-    const connections = this.segments.length === 1 ? 1 : this.settings.connections;
+    const connections = this.segments.length === 1 ? 1 : this.connections;
     if (probe) {
       this.busy.add(0);
       runners.push(runner(probe, 0));
@@ -278,9 +289,13 @@ class Transfer {
       const room = segment.end === null ? chunk.length : Math.max(0, Math.min(chunk.length, segment.end - position));
       if (room > 0) {
         await this.context.throttle?.(room, this.stop.signal);
-        await this.file.write(chunk, 0, room, position);
-        segment.written += room;
-        this.bytesSinceCheckpoint += room;
+        // write() may write less than asked (a nearly full disk) and fail only on the next call: count what it wrote
+        for (let offset = 0; offset < room;) {
+          const { bytesWritten } = await this.file.write(chunk, offset, room - offset, position + offset);
+          offset += bytesWritten;
+          segment.written += bytesWritten;
+          this.bytesSinceCheckpoint += bytesWritten;
+        }
         this.report();
         this.checkpointInBackground();
       }
@@ -338,12 +353,27 @@ class Transfer {
   }
 
   /** After a failure or abort, keep every byte that reached the disk, so the retry resumes exactly there. */
-  private async saveProgressAfterFailure(): Promise<void> {
+  private async saveProgressAfterFailure(failure: unknown): Promise<void> {
     if (!this.file || this.segments.length === 0) return;
+    if (toMediadError(failure).code === 'MEDIAD_ERR_DISK_FULL') await releaseReserve(this.dir); // room for this last checkpoint
     try {
       await this.checkpoint();
     } catch (error) {
       this.context.log.warn({ err: (error as Error).message }, 'could not checkpoint after failure; the last checkpoint stands');
     }
   }
+}
+
+const reserveFileName = 'reserve';
+const reserveBytes = 64 * 1024;
+
+/** A little disk kept aside per partial folder, so a full disk can still take the checkpoint that saves the work done. */
+async function ensureReserve(dir: string): Promise<void> {
+  const file = path.join(dir, reserveFileName);
+  const size = await stat(file).then((found) => found.size, () => -1);
+  if (size !== reserveBytes) await writeFile(file, Buffer.alloc(reserveBytes)).catch(() => undefined); // no room now: the download will say so
+}
+
+async function releaseReserve(dir: string): Promise<void> {
+  await rm(path.join(dir, reserveFileName), { force: true });
 }

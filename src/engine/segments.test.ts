@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseSplit, isComplete, planSegments, type Segment } from './segments.ts';
+import { chooseSplit, isComplete, planAfterProbe, planSegments, type Segment } from './segments.ts';
 
 const MiB = 1024 * 1024;
 
@@ -33,6 +33,21 @@ describe('planSegments', () => {
     const [only] = planSegments(0, 4, MiB);
     assert.deepEqual(only, { start: 0, end: 0, written: 0 });
     assert.equal(isComplete(only as Segment), true);
+  });
+});
+
+describe('planAfterProbe', () => {
+  it('keeps the probe as segment 0 and splits the rest over the other connections', () => {
+    assert.deepEqual(planAfterProbe(16 * MiB, 4 * MiB, 4, MiB).map((s) => [s.start, s.end]), [[0, 4 * MiB], [4 * MiB, 8 * MiB], [8 * MiB, 12 * MiB], [12 * MiB, 16 * MiB]]);
+  });
+  it('is one segment when the probe covered the whole file', () => {
+    assert.deepEqual(planAfterProbe(3 * MiB, 4 * MiB, 4, MiB), [{ start: 0, end: 3 * MiB, written: 0 }]);
+  });
+  it('covers every byte once for uneven sizes', () => {
+    const segments = planAfterProbe(10 * MiB + 7, 4 * MiB, 3, MiB);
+    assert.equal(segments[0]?.start, 0);
+    for (let i = 1; i < segments.length; i++) assert.equal(segments[i]?.start, segments[i - 1]?.end);
+    assert.equal(segments[segments.length - 1]?.end, 10 * MiB + 7);
   });
 });
 

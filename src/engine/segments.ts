@@ -7,16 +7,26 @@ export interface Segment {
 }
 
 /** Splits [0, total) into at most `connections` segments of at least `minSegmentBytes` (small files stay on one connection). */
-export function planSegments(totalBytes: number | null, connections: number, minSegmentBytes: number): Segment[] {
+export function planSegments(totalBytes: number | null, connections: number, minSegmentBytes: number, from = 0): Segment[] {
   if (totalBytes === null) return [{ start: 0, end: null, written: 0 }];
-  const count = Math.max(1, Math.min(connections, Math.floor(totalBytes / minSegmentBytes)));
-  const size = Math.ceil(totalBytes / count);
+  const span = totalBytes - from;
+  const count = Math.max(1, Math.min(connections, Math.floor(span / minSegmentBytes)));
+  const size = Math.ceil(span / count);
   const segments: Segment[] = [];
-  for (let start = 0; start < totalBytes || segments.length === 0; start += size) {
+  for (let start = from; start < totalBytes || segments.length === 0; start += size) {
     segments.push({ start, end: Math.min(totalBytes, start + size), written: 0 });
-    if (totalBytes === 0) break;
+    if (span === 0) break;
   }
   return segments;
+}
+
+/**
+ * Segments after a bounded probe: the probe's bytes [0, probeEnd) are segment 0 (its response feeds it),
+ * the rest is split over the other connections. Idle connections later steal from the largest.
+ */
+export function planAfterProbe(totalBytes: number, probeEnd: number, connections: number, minSegmentBytes: number): Segment[] {
+  if (probeEnd >= totalBytes) return [{ start: 0, end: totalBytes, written: 0 }];
+  return [{ start: 0, end: probeEnd, written: 0 }, ...planSegments(totalBytes, Math.max(1, connections - 1), minSegmentBytes, probeEnd)];
 }
 
 export function remainingBytes(segment: Segment): number {

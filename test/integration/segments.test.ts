@@ -48,10 +48,12 @@ describe('segmented downloads', () => {
     const result = await run(await mkdtemp(path.join(tmpdir(), 'mediad-seg-')), origin.url('/four.bin'), 4);
     assert.equal(await sha256File(result.dataPath), sha256(data));
     assert.equal(origin.peakConcurrentResponses('/four.bin'), 4);
-    const ranges = origin.requests.slice(before).map(parseRange).filter((range) => range !== undefined).sort((a, b) => a[0] - b[0]);
-    // the probe (bytes=0-) feeds segment 0; the other three ask bounded, contiguous, non-overlapping ranges
-    assert.deepEqual(ranges, [[0, null], [4 * MiB, 8 * MiB - 1], [8 * MiB, 12 * MiB - 1], [12 * MiB, 16 * MiB - 1]]);
-    assert.ok(origin.bytesServed('/four.bin') <= data.length + 256 * 1024, `served ${origin.bytesServed('/four.bin')} for ${data.length}`);
+    const ranges = origin.requests.slice(before).map(parseRange).filter((range) => range !== undefined);
+    // the probe asks one segment's worth and feeds segment 0; the other three tile the rest exactly
+    assert.deepEqual(ranges.slice(0, 4).sort((a, b) => a[0] - b[0]), [[0, MiB - 1], [MiB, 6 * MiB - 1], [6 * MiB, 11 * MiB - 1], [11 * MiB, 16 * MiB - 1]]);
+    // later requests are halves stolen by idle connections: each starts inside a planned range and ends with it
+    for (const [start, end] of ranges.slice(4)) assert.ok(ranges.slice(0, 4).some(([s, e]) => start > s && end === e), `split ${start}-${end}`);
+    assert.ok(origin.bytesServed('/four.bin') <= data.length + 512 * 1024, `served ${origin.bytesServed('/four.bin')} for ${data.length}`);
   });
 
   it('resumes every segment at its checkpointed offset', async () => {

@@ -6,11 +6,11 @@
  * that spawned it. A live holder whose supervisor is gone is an orphan and is
  * killed before the lock is taken over.
  */
-import { readFileSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MediadError } from '../errors.ts';
+import { readProcStat } from '../proc-stat.ts';
 
 export interface LockOwner {
   readonly pid: number;
@@ -20,23 +20,10 @@ export interface LockOwner {
 
 const lockFileName = 'lock';
 
-/** Kernel start time of a process (field 22 of /proc/pid/stat), or undefined when it is not running. */
+/** Kernel start time of a process, or undefined when it is not running. */
 export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function parentPid(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
+  const stat = readProcStat(pid);
+  return stat && stat.state !== 'Z' ? stat.startTime : undefined;
 }
 
 export function currentOwner(): LockOwner {
@@ -77,7 +64,7 @@ export async function acquirePartialLock(dir: string, me: LockOwner = currentOwn
   const file = path.join(dir, lockFileName);
   const holder = await readOwner(file);
   if (holder) {
-    const verdict = judgeLock(holder, me, processStartTime(holder.pid), parentPid(holder.pid));
+    const verdict = judgeLock(holder, me, processStartTime(holder.pid), readProcStat(holder.pid)?.ppid);
     if (verdict === 'held') throw new MediadError('MEDIAD_ERR_PARTIAL_LOCKED', `process ${holder.pid} is still writing this download`);
     if (verdict === 'orphan') {
       log?.(`killing orphaned worker ${holder.pid} that still holds ${dir}`);

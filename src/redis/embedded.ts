@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MediadError } from '../errors.ts';
+import { isRunning } from '../proc-stat.ts';
 import type { RedisTarget } from './connection.ts';
 
 export interface EmbeddedRedis {
@@ -88,9 +89,8 @@ async function stopLeftover(pidFile: string, log: EmbeddedRedisOptions['log']): 
 }
 
 function isRedisProcess(pid: number): boolean {
+  if (!isRunning(pid)) return false; // a zombie holds nothing
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false; // a zombie holds nothing
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server');
   } catch {
     return false;

@@ -89,9 +89,9 @@ export interface Daemon {
 interface Owned {
   current: Incarnation | undefined;
   /** Descendants ever seen, pid → start time, so orphans of a killed daemon are still found. */
-  known: Map<number, number>;
+  known: Map<number, string>;
   /** Every incarnation's pid (also its process group id, from the detached spawn) → its start time. */
-  groups: Map<number, number>;
+  groups: Map<number, string>;
 }
 
 interface Incarnation {
@@ -251,7 +251,7 @@ async function launch(context: LaunchContext): Promise<Incarnation> {
   (child.stdout as Socket | null)?.unref();
   (child.stderr as Socket | null)?.unref();
   const incarnation: Incarnation = { child, pid: child.pid ?? 0, exited, running: true };
-  context.owned.groups.set(incarnation.pid, readProcStat(incarnation.pid)?.startTime ?? -1);
+  context.owned.groups.set(incarnation.pid, readProcStat(incarnation.pid)?.startTime ?? "");
   void exited.then(() => {
     incarnation.running = false;
   });
@@ -305,13 +305,13 @@ function parseLogLine(line: string, stream: 'stdout' | 'stderr'): Record<string,
 }
 
 /** Remember every descendant while the daemon runs: once it dies they are reparented and no tree leads to them. */
-function watchDescendants(incarnation: Incarnation, known: Map<number, number>): void {
+function watchDescendants(incarnation: Incarnation, known: Map<number, string>): void {
   const timer = setInterval(() => rememberDescendants(incarnation, known), snapshotIntervalMs);
   timer.unref();
   void incarnation.exited.then(() => clearInterval(timer));
 }
 
-function rememberDescendants(incarnation: Incarnation, known: Map<number, number>): void {
+function rememberDescendants(incarnation: Incarnation, known: Map<number, string>): void {
   if (!incarnation.running) return;
   for (const pid of listDescendants(incarnation.pid)) {
     const stat = readProcStat(pid);
@@ -320,13 +320,13 @@ function rememberDescendants(incarnation: Incarnation, known: Map<number, number
 }
 
 /** Known descendants that are still the same processes (pid and start time match). */
-function survivingKnown(known: Map<number, number>): number[] {
+function survivingKnown(known: Map<number, string>): number[] {
   return [...known].filter(([pid, startTime]) => readProcStat(pid)?.startTime === startTime && isAlive(pid)).map(([pid]) => pid);
 }
 
 async function signalDaemon(
   incarnation: Incarnation,
-  owned: { known: Map<number, number> },
+  owned: { known: Map<number, string> },
   signal: NodeJS.Signals,
   timeoutMs: number,
 ): Promise<DaemonExit> {

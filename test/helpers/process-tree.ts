@@ -1,35 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 
-/** The fields of /proc/<pid>/stat the harness needs. */
-export interface ProcStat {
-  readonly pid: number;
-  readonly ppid: number;
-  readonly pgid: number;
-  /** R, S, D, Z, T… (proc(5)). */
-  readonly state: string;
-  /** Clock ticks after boot; with the pid it names one process even after pid reuse. */
-  readonly startTime: number;
-}
-
-/** Parse /proc/<pid>/stat, or undefined when the process is gone. */
-export function readProcStat(pid: number): ProcStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // comm is in parentheses and may itself contain spaces and ')', so split after the last ')'
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return {
-    pid,
-    state: fields[0] ?? '?',
-    ppid: Number(fields[1]),
-    pgid: Number(fields[2]),
-    startTime: Number(fields[19]),
-  };
-}
+export { readProcStat, type ProcStat } from '../../src/proc-stat.ts';
+import { readProcStat, type ProcStat } from '../../src/proc-stat.ts';
 
 /** Every live process whose parent chain leads to `pid` (children, grandchildren, …), not `pid` itself. */
 export function listDescendants(pid: number): number[] {

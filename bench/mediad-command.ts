@@ -1,0 +1,9 @@
+/** How the report prints the daemon's start command and API calls. */
+export function mediadStartLine(workers: number, connections: number, fromSource: boolean): string {
+  const env = `MEDIAD_WORKERS=${workers} MEDIAD_CONNECTIONS=${connections} MEDIAD_ALLOW_PRIVATE_NETWORKS=true MEDIAD_LOG_LEVEL=warn MEDIAD_PORT=<free> MEDIAD_DOWNLOAD_DIR=<fresh dir> MEDIAD_STATE_DIR=/tmp/mbs-XXXXXX`;
+  return `${env} node ${fromSource ? '--import tsx src/main.ts' : 'dist/src/main.js'}   # embedded redis-server, fresh per run`;
+}
+
+export function enqueueLine(body: Record<string, unknown>, count: number): string {
+  return `POST /v1/downloads ${JSON.stringify(body)}${count > 1 ? `   # × ${count}, one per file` : ''}`;
+}

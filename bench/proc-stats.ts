@@ -1,0 +1,229 @@
+/**
+ * CPU time and resident memory of process trees, read from /proc (proc(5)):
+ * utime/stime/cutime/cstime of /proc/<pid>/stat, VmRSS of /proc/<pid>/status,
+ * and the machine-wide counters of /proc/stat.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+export const clockTicksPerSecond = readClockTicks();
+
+function readClockTicks(): number {
+  try {
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
+  } catch {
+    return 100;
+  }
+}
+
+interface ProcStat {
+  readonly pid: number;
+  readonly ppid: number;
+  /** utime + stime, in clock ticks. */
+  readonly ownTicks: number;
+  /** cutime + cstime: children this process has reaped. */
+  readonly reapedChildTicks: number;
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm may contain spaces and ')': fields start after the last ')'; index 0 is the state
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const at = (index: number) => Number(fields[index]);
+  return { pid, ppid: at(1), ownTicks: at(11) + at(12), reapedChildTicks: at(13) + at(14) };
+}
+
+/** True while the process exists and is not a zombie. */
+export function isRunning(pid: number): boolean {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+function allStats(): ProcStat[] {
+  const stats: ProcStat[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    const stat = readStat(Number(entry));
+    if (stat) stats.push(stat);
+  }
+  return stats;
+}
+
+/** Running processes whose command line contains one of `needles` (unique temp paths of ours, so nothing else matches). */
+export function processesMentioning(needles: readonly string[]): { pid: number; cmdline: string }[] {
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const stat of allStats()) {
+    if (stat.pid === process.pid || !isRunning(stat.pid)) continue;
+    const cmdline = readCmdline(stat.pid);
+    if (needles.some((needle) => cmdline.includes(needle))) found.push({ pid: stat.pid, cmdline: cmdline.trim() });
+  }
+  return found;
+}
+
+/** The daemon's processes by role: the supervisor (root), its workers, and the embedded redis-server. */
+export interface DaemonProcesses {
+  readonly supervisor: ProcStat | undefined;
+  readonly workers: readonly ProcStat[];
+  readonly redis: readonly ProcStat[];
+}
+
+const redisCmdlines = new Map<number, boolean>();
+
+export function daemonProcesses(rootPid: number): DaemonProcesses {
+  const stats = allStats();
+  const childrenOf = new Map<number, ProcStat[]>();
+  for (const stat of stats) {
+    const list = childrenOf.get(stat.ppid) ?? [];
+    list.push(stat);
+    childrenOf.set(stat.ppid, list);
+  }
+  const workers: ProcStat[] = [];
+  const redis: ProcStat[] = [];
+  const frontier = [...(childrenOf.get(rootPid) ?? [])];
+  for (let next = frontier.pop(); next; next = frontier.pop()) {
+    let isRedis = redisCmdlines.get(next.pid);
+    if (isRedis === undefined) {
+      isRedis = readCmdline(next.pid).includes('redis-server');
+      redisCmdlines.set(next.pid, isRedis);
+    }
+    (isRedis ? redis : workers).push(next);
+    frontier.push(...(childrenOf.get(next.pid) ?? []));
+  }
+  return { supervisor: stats.find((stat) => stat.pid === rootPid), workers, redis };
+}
+
+/** CPU seconds used so far, split by who used them. */
+export interface CpuSnapshot {
+  readonly atMs: number;
+  readonly supervisor: number;
+  /** Live workers plus those the supervisor reaped (its cutime/cstime). */
+  readonly workers: number;
+  readonly redis: number;
+  readonly origin: number;
+  /** This benchmark process itself (API load generator, polling, sampling). */
+  readonly bench: number;
+  /** Machine-wide busy and total CPU seconds (all cores) from /proc/stat. */
+  readonly machineBusy: number;
+  readonly machineTotal: number;
+}
+
+export function cpuSnapshot(daemonPid: number | undefined, originPid: number | undefined): CpuSnapshot {
+  const tree = daemonPid === undefined ? undefined : daemonProcesses(daemonPid);
+  const seconds = (ticks: number) => ticks / clockTicksPerSecond;
+  const sum = (list: readonly ProcStat[] | undefined) => (list ?? []).reduce((total, stat) => total + stat.ownTicks, 0);
+  const machine = machineTicks();
+  return {
+    atMs: performance.now(),
+    supervisor: seconds(tree?.supervisor?.ownTicks ?? 0),
+    workers: seconds(sum(tree?.workers) + (tree?.supervisor?.reapedChildTicks ?? 0)),
+    redis: seconds(sum(tree?.redis)),
+    origin: seconds(originPid === undefined ? 0 : readStat(originPid)?.ownTicks ?? 0),
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    machineBusy: seconds(machine.busy),
+    machineTotal: seconds(machine.total),
+  };
+}
+
+export interface CpuUse {
+  readonly wallSeconds: number;
+  readonly supervisor: number;
+  readonly workers: number;
+  /** supervisor + workers: what mediad itself used (redis excluded). */
+  readonly mediad: number;
+  readonly redis: number;
+  readonly origin: number;
+  readonly bench: number;
+  /** Busy CPU seconds machine-wide that none of the above explains: other processes on the machine (and kernel work). */
+  readonly unexplained: number;
+  /** Fraction of all cores busy machine-wide, 0…1. */
+  readonly machineBusyFraction: number;
+}
+
+export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
+  const supervisor = after.supervisor - before.supervisor;
+  const workers = after.workers - before.workers;
+  const total = after.machineTotal - before.machineTotal;
+  const redis = after.redis - before.redis;
+  const origin = after.origin - before.origin;
+  const bench = after.bench - before.bench;
+  return {
+    wallSeconds: (after.atMs - before.atMs) / 1000,
+    supervisor, workers, mediad: supervisor + workers, redis, origin, bench,
+    unexplained: after.machineBusy - before.machineBusy - supervisor - workers - redis - origin - bench,
+    machineBusyFraction: total > 0 ? (after.machineBusy - before.machineBusy) / total : 0,
+  };
+}
+
+function machineTicks(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const values = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = values.reduce((sum, value) => sum + value, 0);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+export function residentBytes(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+([0-9]+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export interface MemoryPeaks {
+  /** Highest sum of supervisor + workers seen in one sample. */
+  readonly mediadBytes: number;
+  readonly supervisorBytes: number;
+  /** Highest RSS of any single worker. */
+  readonly workerBytes: number;
+  readonly redisBytes: number;
+  /** The sum at the first sample, before any work: the idle cost of the processes. */
+  readonly idleBytes: number;
+  readonly samples: number;
+}
+
+/** Samples the daemon's resident memory every `intervalMs` until stopped. */
+export function sampleMemory(rootPid: number, intervalMs = 100): { stop(): MemoryPeaks } {
+  let peaks: MemoryPeaks = { mediadBytes: 0, supervisorBytes: 0, workerBytes: 0, redisBytes: 0, idleBytes: -1, samples: 0 };
+  const sample = () => {
+    const tree = daemonProcesses(rootPid);
+    const supervisor = residentBytes(rootPid);
+    const workers = tree.workers.map((worker) => residentBytes(worker.pid));
+    const redis = tree.redis.reduce((sum, stat) => sum + residentBytes(stat.pid), 0);
+    const mediad = supervisor + workers.reduce((sum, bytes) => sum + bytes, 0);
+    peaks = {
+      mediadBytes: Math.max(peaks.mediadBytes, mediad), supervisorBytes: Math.max(peaks.supervisorBytes, supervisor),
+      workerBytes: Math.max(peaks.workerBytes, ...workers), redisBytes: Math.max(peaks.redisBytes, redis),
+      idleBytes: peaks.idleBytes < 0 ? mediad : peaks.idleBytes, samples: peaks.samples + 1,
+    };
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return peaks;
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/** Workload 2: one big file from an uncapped origin; mediad with 1 and 4 connections against curl and aria2c -x4 -s4. */
+import path from 'node:path';
+import { measureMediad, measureTool, type BenchContext, type MediadRun, type ToolRun } from '../measure.ts';
+import { enqueueLine, mediadStartLine } from '../mediad-command.ts';
+import { formatBytes } from '../options.ts';
+import { aria2Common, shellLine } from '../peer-commands.ts';
+import { fixed, gib, inRotation, list, mib, times, type Row, type WorkloadReport } from '../report-model.ts';
+import { median, pairedRatios } from '../stats.ts';
+import { verificationLine } from './capped-cdn.ts';
+
+const workers = 1;
+const variants = [1, 4] as const;
+
+const curlCommand = (dir: string, url: string) => ['curl', '-s', '-o', path.join(dir, 'big.bin'), url];
+const aria2Command = (dir: string, url: string) => ['aria2c', '-x4', '-s4', ...aria2Common, '-d', dir, '-o', 'big.bin', url];
+
+function mediadRun(context: BenchContext, label: string, connections: number, hashSample: number, cpuProfileDir?: string): Promise<MediadRun> {
+  const source = context.dataset.big;
+  return measureMediad(context, {
+    label, workers, connections: 4, hashSample, timeoutMs: 900_000, pollMs: 50, cpuProfileDir,
+    jobs: [{ source, url: context.origin.url(source.rel), filename: 'big/big.bin', connections }],
+  });
+}
+
+export async function runBigFile(context: BenchContext, runs: number): Promise<WorkloadReport> {
+  const source = context.dataset.big;
+  const url = context.origin.url(source.rel);
+  const mediad = new Map<number, MediadRun[]>(variants.map((n) => [n, []]));
+  const curl: ToolRun[] = [];
+  const aria2: ToolRun[] = [];
+  const tool = (label: string, command: (dir: string) => readonly string[]) => measureTool(context, {
+    label, command, sources: [source], hashSample: 0, outputs: (dir) => [{ path: path.join(dir, 'big.bin'), source }],
+  });
+  for (let run = 0; run < runs; run++) {
+    await inRotation(run, [
+      ...variants.map((connections) => async () => {
+        // the full sha256 of the 2 GiB file once per variant; every run still checks size and the reported sha256
+        const result = await mediadRun(context, `w2-mediad-${connections}c-${run}`, connections, run === 0 ? 1 : 0);
+        mediad.get(connections)!.push(result);
+        context.log(`  w2 run ${run + 1}: mediad ${connections} conn ${fixed(result.wallSeconds)} s, ${fixed(result.cpu.mediad)} CPU s`);
+      }),
+      async () => {
+        curl.push(await tool(`w2-curl-${run}`, (dir) => curlCommand(dir, url)));
+        context.log(`  w2 run ${run + 1}: curl ${fixed(curl.at(-1)!.wallSeconds)} s, ${fixed(curl.at(-1)!.cpuSeconds)} CPU s`);
+      },
+      async () => {
+        aria2.push(await tool(`w2-aria2c-${run}`, (dir) => aria2Command(dir, url)));
+        context.log(`  w2 run ${run + 1}: aria2c ${fixed(aria2.at(-1)!.wallSeconds)} s, ${fixed(aria2.at(-1)!.cpuSeconds)} CPU s`);
+      },
+    ]);
+  }
+  const size = source.size;
+  const speed = (wall: number) => mib(size) / wall;
+  const curlSpeed = curl.map((run) => speed(run.wallSeconds));
+  const curlCpu = curl.map((run) => run.cpuSeconds / gib(size));
+  const aria2Speed = aria2.map((run) => speed(run.wallSeconds));
+  const aria2Cpu = aria2.map((run) => run.cpuSeconds / gib(size));
+  const name = `2. one big file, uncapped: ${formatBytes(size)}`;
+  const rows: Row[] = [];
+  const details: string[] = [];
+  const limits: string[] = [];
+  let missed = false;
+  for (const connections of variants) {
+    const runsOf = mediad.get(connections)!;
+    const ourSpeed = runsOf.map((run) => speed(run.wallSeconds));
+    const ourCpu = runsOf.map((run) => run.cpu.mediad / gib(size));
+    const speedRatio = median(pairedRatios(ourSpeed, curlSpeed));
+    const cpuRatio = median(pairedRatios(ourCpu, curlCpu));
+    const wrong = runsOf.some((run) => run.failures.length > 0);
+    missed ||= wrong || !(speedRatio >= 0.9) || !(cpuRatio <= 1.5);
+    const label = `mediad ${connections} conn`;
+    rows.push(
+      { workload: name, tool: `${label}: throughput`, median: `${fixed(median(ourSpeed), 0)} MiB/s`, ratio: `${times(speedRatio)} curl, ${times(median(pairedRatios(ourSpeed, aria2Speed)))} aria2c`, target: '≥ 0.9× curl', verdict: wrong ? 'FAIL' : speedRatio >= 0.9 ? 'pass' : 'FAIL' },
+      { workload: name, tool: `${label}: CPU per GiB`, median: `${fixed(median(ourCpu))} s/GiB`, ratio: `${times(cpuRatio)} curl`, target: '≤ 1.5× curl', verdict: wrong ? 'FAIL' : cpuRatio <= 1.5 ? 'pass' : 'FAIL' },
+    );
+    const cores = median(runsOf.map((run) => run.cpu.mediad / run.wallSeconds));
+    const busy = median(runsOf.map((run) => run.cpu.machineBusyFraction));
+    details.push(`${label}: wall ${list(runsOf.map((run) => run.wallSeconds))} s; CPU per run ${list(runsOf.map((run) => run.cpu.mediad))} s (supervisor ${list(runsOf.map((run) => run.cpu.supervisor))}, workers ${list(runsOf.map((run) => run.cpu.workers))}; redis ${list(runsOf.map((run) => run.cpu.redis))} excluded); origin ${list(runsOf.map((run) => run.cpu.origin))} s; machine busy ${fixed(busy * 100, 0)} %.`);
+    const { syncedWriteMiBps, sha256MiBps } = context.ceilings;
+    const floorSeconds = mib(size) / syncedWriteMiBps + mib(size) / sha256MiBps;
+    limits.push(`mediad ${connections} conn: ${fixed(median(ourSpeed), 0)} MiB/s (${fixed(median(runsOf.map((run) => run.wallSeconds)))} s) using ${fixed(cores)} cores (supervisor ${fixed(median(runsOf.map((run) => run.cpu.supervisor / run.wallSeconds)))}, worker ${fixed(median(runsOf.map((run) => run.cpu.workers / run.wallSeconds)))}), origin ${fixed(median(runsOf.map((run) => run.cpu.origin / run.wallSeconds)))} cores, machine ${fixed(busy * 100, 0)} % busy of 2 cores${busy > 0.9 ? ' (CPU-bound)' : ''}. Two costs curl does not pay set a floor here: writing with an fdatasync every 8 MiB (${fixed(mib(size) / syncedWriteMiBps)} s at the probed ${fixed(syncedWriteMiBps, 0)} MiB/s) and the sha256 pass after the download (${fixed(mib(size) / sha256MiBps)} s at ${fixed(sha256MiBps, 0)} MiB/s), together ${fixed(floorSeconds)} s = ${fixed(mib(size) / floorSeconds, 0)} MiB/s if done one after the other; the rest (${fixed(Math.max(0, median(runsOf.map((run) => run.wallSeconds)) - floorSeconds))} s) is the per-chunk cost of the engine in the worker (see the profile).`);
+  }
+  rows.push(
+    { workload: name, tool: 'curl -s -o', median: `${fixed(median(curlSpeed), 0)} MiB/s; ${fixed(median(curlCpu))} s/GiB`, ratio: '—', target: '—', verdict: '—' },
+    { workload: name, tool: 'aria2c -x4 -s4', median: `${fixed(median(aria2Speed), 0)} MiB/s; ${fixed(median(aria2Cpu))} s/GiB`, ratio: `${times(median(pairedRatios(aria2Speed, curlSpeed)))} curl`, target: '—', verdict: '—' },
+  );
+  details.push(
+    `curl: wall ${list(curl.map((run) => run.wallSeconds))} s; CPU ${list(curl.map((run) => run.cpuSeconds))} s; peak RSS ${fixed(median(curl.map((run) => mib(run.maxRssBytes))), 0)} MiB; origin ${list(curl.map((run) => run.originCpuSeconds))} s.`,
+    `aria2c: wall ${list(aria2.map((run) => run.wallSeconds))} s; CPU ${list(aria2.map((run) => run.cpuSeconds))} s; peak RSS ${fixed(median(aria2.map((run) => mib(run.maxRssBytes))), 0)} MiB; origin ${list(aria2.map((run) => run.originCpuSeconds))} s.`,
+    verificationLine([...mediad.values()].flat(), [...curl, ...aria2], 1).replace('a sample', 'the whole file in the first run of each mediad variant'),
+  );
+  limits.push(`curl: ${fixed(median(curlSpeed), 0)} MiB/s with ${fixed(median(curl.map((run) => run.cpuSeconds / run.wallSeconds)))} cores, origin ${fixed(median(curl.map((run) => run.originCpuSeconds / run.wallSeconds)))} cores, machine ${fixed(median(curl.map((run) => run.machineBusyFraction)) * 100, 0)} % busy; curl writes into the page cache and exits without fsync.`);
+  return {
+    number: 2, title: name, rows, details, limits, missedTarget: missed,
+    commands: [
+      `mediad: \`${mediadStartLine(workers, 4, context.options.fromSource)}\`, then \`${enqueueLine({ url, filename: 'big/big.bin', connections: 1 }, 1)}\` (and \`"connections": 4\`); wall time = POST → finishedAt (includes mediad's sha256 of the file)`,
+      `curl: \`${shellLine(curlCommand('<dir>', url))}\``,
+      `aria2c: \`${shellLine(aria2Command('<dir>', url))}\``,
+    ],
+  };
+}
+
+export async function profileBigFile(context: BenchContext, cpuProfileDir: string): Promise<MediadRun> {
+  return mediadRun(context, 'w2-profile', 4, 0, cpuProfileDir);
+}

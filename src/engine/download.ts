@@ -130,7 +130,6 @@ class Transfer {
     this.context.signal.addEventListener('abort', onOuterAbort, { once: true });
     let probe: HttpResponse | undefined;
     try {
-      await ensureReserve(this.dir);
       if (resumeFrom) {
         await truncateToCheckpoint(this.dir, resumeFrom);
         this.file = await open(dataPath, 'r+');
@@ -336,6 +335,7 @@ class Transfer {
     this.bytesSinceCheckpoint = 0;
     this.lastCheckpointAt = this.context.now();
     this.checkpointing = (async () => {
+      if (this.checkpointsWritten === 0) await ensureReserve(this.dir); // only downloads that checkpoint have work worth the reserve
       await this.file.datasync();
       await this.lock.assertHeld();
       await writeCheckpoint(this.dir, {

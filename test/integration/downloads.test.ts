@@ -174,6 +174,30 @@ describe('downloading files', () => {
   });
 });
 
+describe('priority', () => {
+  it('runs a higher-priority job before a lower one queued earlier', async () => {
+    const origin = await startOrigin();
+    const daemon = await startDaemon({ workers: 1, env: { ...fastDaemonEnv, MEDIAD_CONNECTIONS: '1' } });
+    try {
+      origin.setFile('/blocker.bin', randomBytesSeeded(2 * MiB, seed + 40));
+      origin.behave('/blocker.bin', { throttleBytesPerSecond: 2 * MiB });
+      origin.setFile('/low.bin', Buffer.from('low'));
+      origin.setFile('/high.bin', Buffer.from('high'));
+      const blocker = await enqueue(daemon, { url: origin.url('/blocker.bin') });
+      await daemon.waitForState(blocker, 'active', 10_000);
+      const low = await enqueue(daemon, { url: origin.url('/low.bin'), priority: -10 });
+      const high = await enqueue(daemon, { url: origin.url('/high.bin'), priority: 10 });
+      const [lowJob, highJob] = await Promise.all([daemon.waitForState(low, 'completed'), daemon.waitForState(high, 'completed')]);
+      assert.ok(Date.parse(highJob.startedAt) < Date.parse(lowJob.startedAt), `high started ${highJob.startedAt}, low ${lowJob.startedAt}`);
+      const order = origin.requests.map((r) => r.path).filter((p) => p === '/low.bin' || p === '/high.bin');
+      assert.deepEqual(order, ['/high.bin', '/low.bin']);
+    } finally {
+      await daemon.cleanup();
+      await origin.close();
+    }
+  });
+});
+
 describe('the worker pool', () => {
   let daemon: Daemon;
   let origin: Origin;

@@ -4,7 +4,8 @@
  * checkpoint, and restart from zero when the origin says the resource changed.
  * Returns when every byte is on disk and fsynced; finishing (hash, rename) is the caller's.
  */
-import { mkdir, open, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { ensureReserve, releaseReserve } from './disk-reserve.ts';
 import path from 'node:path';
 import { MediadError } from '../errors.ts';
 import { dataFileName, loadCheckpoint, removeCheckpoint, truncateToCheckpoint, writeCheckpoint, checkpointVersion, type Checkpoint } from './checkpoint.ts';
@@ -391,18 +392,4 @@ class Transfer {
       this.context.log.warn({ err: (error as Error).message }, 'could not checkpoint after failure; the last checkpoint stands');
     }
   }
-}
-
-const reserveFileName = 'reserve';
-const reserveBytes = 64 * 1024;
-
-/** A little disk kept aside per partial folder, so a full disk can still take the checkpoint that saves the work done. */
-async function ensureReserve(dir: string): Promise<void> {
-  const file = path.join(dir, reserveFileName);
-  const size = await stat(file).then((found) => found.size, () => -1);
-  if (size !== reserveBytes) await writeFile(file, Buffer.alloc(reserveBytes)).catch(() => undefined); // no room now: the download will say so
-}
-
-async function releaseReserve(dir: string): Promise<void> {
-  await rm(path.join(dir, reserveFileName), { force: true });
 }

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixed } from './report-model.ts';
-import { repoRoot } from './daemon.ts';
+import { privateBuildRoot, repoRoot } from './daemon.ts';
 import type { ProfileWindow } from './measure.ts';
 
 interface CallFrame {
@@ -58,7 +58,8 @@ function categoryOf(frame: CallFrame): string {
   const inModules = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (inModules) return inModules[1] as string;
   const file = url.startsWith('file://') ? fileURLToPath(url) : url;
-  if (file.startsWith(path.join(repoRoot, 'src')) || file.startsWith(path.join(repoRoot, 'dist', 'src'))) return 'mediad';
+  const roots = [path.join(repoRoot, 'src'), path.join(repoRoot, 'dist', 'src'), path.join(privateBuildRoot, 'dist', 'src')];
+  if (roots.some((root) => file.startsWith(root + path.sep))) return 'mediad';
   return 'other';
 }
 
@@ -106,6 +107,12 @@ function loadSourceMap(jsFile: string): { sources: string[]; lines: number[][][]
   return decoded;
 }
 
+/** `/any/where/src/engine/x.ts` → `src/engine/x.ts` (the private build's maps point next to it, not into the repository). */
+function fromSrc(file: string): string {
+  const at = file.lastIndexOf(`${path.sep}src${path.sep}`);
+  return at === -1 ? path.relative(repoRoot, file) : file.slice(at + 1);
+}
+
 function locationOf(frame: CallFrame, category: string): string {
   if (frame.url === '') return '(native)';
   const file = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
@@ -114,8 +121,8 @@ function locationOf(frame: CallFrame, category: string): string {
     const map = file.endsWith('.js') ? loadSourceMap(file) : null;
     const segments = map?.lines[frame.lineNumber] ?? [];
     const segment = [...segments].reverse().find((candidate) => (candidate[0] as number) <= frame.columnNumber) ?? segments[0];
-    if (map && segment) return `${path.relative(repoRoot, map.sources[segment[1] as number] ?? file)}:${(segment[2] as number) + 1}`;
-    return `${path.relative(repoRoot, file)}:${line}`;
+    if (map && segment) return `${fromSrc(map.sources[segment[1] as number] ?? file)}:${(segment[2] as number) + 1}`;
+    return `${fromSrc(file)}:${line}`;
   }
   const inModules = /\/node_modules\/(.+)$/.exec(file);
   return `${inModules ? inModules[1] : file}:${line}`;

@@ -14,6 +14,12 @@ import { daemonProcesses, isRunning, processesMentioning } from './proc-stats.ts
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
+/**
+ * Where the bench's own build of mediad lives (see build.ts): a private copy, so that someone running
+ * `npm run build` in the repository during a benchmark cannot swap the code under a measurement.
+ */
+export const privateBuildRoot = path.join(process.env.BENCH_WORK_DIR ?? '/tmp/mediad-bench-work', 'build');
+
 export interface DaemonSettings {
   readonly workers: number;
   readonly connections: number;
@@ -111,7 +117,7 @@ export async function startDaemon(settings: DaemonSettings): Promise<RunningDaem
     await rm(settings.cpuProfileDir, { recursive: true, force: true }); // only this daemon's profiles
     await mkdir(settings.cpuProfileDir, { recursive: true });
   }
-  const args = [...profileFlags, ...(settings.fromSource ? ['--import', 'tsx', 'src/main.ts'] : ['dist/src/main.js'])];
+  const args = [...profileFlags, ...(settings.fromSource ? ['--import', 'tsx', 'src/main.ts'] : [path.join(privateBuildRoot, 'dist', 'src', 'main.js')])];
   const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   own(child);
   const log = createWriteStream(logFile);
@@ -161,6 +167,18 @@ export async function startDaemon(settings: DaemonSettings): Promise<RunningDaem
     return answer.json;
   };
 
+  /** Pages newest-first through the list until every pending id was seen. */
+  const settleFromList = async (pending: ReadonlySet<string>, settle: (job: JobView) => void) => {
+    const unseen = new Set(pending);
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; json: { jobs: JobView[]; nextCursor: string | null } } = await call('GET', `/v1/downloads?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+      if (page.status !== 200) throw new Error(`GET /v1/downloads answered ${page.status}`);
+      for (const job of page.json.jobs) if (unseen.delete(job.id)) settle(job);
+      cursor = page.json.nextCursor;
+    } while (cursor && unseen.size > 0);
+  };
+
   return {
     pid: child.pid as number,
     baseUrl, downloadDir, logFile,
@@ -174,31 +192,21 @@ export async function startDaemon(settings: DaemonSettings): Promise<RunningDaem
       const pending = new Set(ids);
       const jobs = new Map<string, JobView>();
       const until = Date.now() + timeoutMs;
+      const settle = (job: JobView) => {
+        if (!pending.has(job.id) || !terminal.has(job.state)) return;
+        jobs.set(job.id, job);
+        pending.delete(job.id);
+      };
+      // polling must not load the daemon it measures: one GET per poll for the last job still pending (jobs run
+      // about in order), and a pass over the list endpoint only once that one is done
       while (pending.size > 0 && Date.now() < until) {
         if (pending.size <= 4) {
-          for (const id of [...pending]) {
-            const job = await getJob(id);
-            if (terminal.has(job.state)) {
-              jobs.set(id, job);
-              pending.delete(id);
-            }
-          }
+          for (const id of [...pending]) settle(await getJob(id));
         } else {
-          // newest first: pending jobs are usually the newest, so a pass stops once all of them were seen
-          const unseen = new Set(pending);
-          let cursor: string | null = null;
-          do {
-            const page: { status: number; json: { jobs: JobView[]; nextCursor: string | null } } = await call('GET', `/v1/downloads?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
-            if (page.status !== 200) throw new Error(`GET /v1/downloads answered ${page.status}`);
-            for (const job of page.json.jobs) {
-              if (!unseen.delete(job.id)) continue;
-              if (terminal.has(job.state)) {
-                jobs.set(job.id, job);
-                pending.delete(job.id);
-              }
-            }
-            cursor = page.json.nextCursor;
-          } while (cursor && unseen.size > 0);
+          const last = ids.findLast((id) => pending.has(id)) as string;
+          const probe = await getJob(last);
+          settle(probe);
+          if (terminal.has(probe.state)) await settleFromList(pending, settle);
         }
         if (pending.size > 0) await sleep(pollMs);
       }

@@ -24,7 +24,12 @@ function firstLine(command: string, args: readonly string[]): string {
 }
 
 export function machineFacts(workDir: string): MachineFacts {
-  const dirty = firstLine('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'src']) !== '';
+  let changed = 0;
+  try {
+    changed = execFileSync('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+  } catch {
+    changed = 0;
+  }
   return {
     date: new Date().toISOString().replace(/\.[0-9]+Z$/, 'Z'),
     cpus: `${firstLine('nproc', [])} × ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
@@ -34,6 +39,6 @@ export function machineFacts(workDir: string): MachineFacts {
     aria2c: firstLine('aria2c', ['--version']),
     curl: firstLine('curl', ['--version']).split(' ').slice(0, 2).join(' '),
     filesystem: firstLine('sh', ['-c', `df -T ${workDir} | tail -1 | awk '{print $2 " on " $1}'`]),
-    commit: `${firstLine('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'])}${dirty ? ' + uncommitted changes in src/' : ''}`,
+    commit: `${firstLine('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'])}${changed > 0 ? ` + uncommitted changes to ${changed} file${changed === 1 ? '' : 's'} in src/` : ''}`,
   };
 }

@@ -4,11 +4,11 @@
  * target, prints one markdown table and writes docs/benchmarks.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { summarizeProfiles, renderProfiles } from './cpu-profile.ts';
-import { repoRoot } from './daemon.ts';
+import { buildPrivateCopy } from './build.ts';
+import { privateBuildRoot, repoRoot } from './daemon.ts';
 import { datasetSeed, prepareDataset } from './dataset.ts';
 import { machineFacts } from './machine.ts';
 import type { BenchContext, ProfileWindow } from './measure.ts';
@@ -51,17 +51,15 @@ const workloads: Record<WorkloadNumber, { readonly title: string; readonly run: 
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-function build(fromSource: boolean): string {
+async function build(fromSource: boolean): Promise<string> {
   if (fromSource) return 'daemon run from src/ through tsx (`--source`)';
-  log('building dist/ (npm run build)…');
-  const result = spawnSync('npm', ['run', 'build'], { cwd: repoRoot, encoding: 'utf8' });
-  if (!existsSync(path.join(repoRoot, 'dist', 'src', 'main.js'))) throw new Error(`npm run build produced no dist/src/main.js:\n${result.stdout}\n${result.stderr}`);
-  if (result.status !== 0) {
-    const errors = `${result.stdout}${result.stderr}`.split('\n').filter((line) => line.includes('error TS')).slice(0, 5);
-    observe(`npm run build reported type errors (dist/ was still emitted and is what ran): ${errors.join(' | ')}`);
-    return 'built with `npm run build` (which reported type errors, see Observations) and run as `node dist/src/main.js`';
+  log(`compiling mediad into ${privateBuildRoot} (tsc -p tsconfig.build.json --outDir …)…`);
+  const { typeErrors } = await buildPrivateCopy();
+  if (typeErrors.length > 0) {
+    observe(`tsc reported type errors in src/ (the emitted JavaScript is what ran): ${typeErrors.slice(0, 5).join(' | ')}`);
+    return `compiled by the bench at the start of the run into a private folder (\`tsc -p tsconfig.build.json --outDir ${privateBuildRoot}/dist\`; it reported type errors, see Observations) and run as \`node ${privateBuildRoot}/dist/src/main.js\``;
   }
-  return 'built with `npm run build` at the start of the run and run as `node dist/src/main.js` (no tsx)';
+  return `compiled by the bench at the start of the run into a private folder (\`tsc -p tsconfig.build.json --outDir ${privateBuildRoot}/dist\`, so a concurrent \`npm run build\` cannot change the code mid-run) and run as \`node ${privateBuildRoot}/dist/src/main.js\` (no tsx)`;
 }
 
 function missingTools(): string[] {
@@ -90,7 +88,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   const missing = missingTools();
   if (missing.length > 0) throw new Error(`missing tools: ${missing.join(', ')}`);
-  const buildNote = build(options.fromSource);
+  const buildNote = await build(options.fromSource);
+  const machine = machineFacts(options.workDir); // the commit the build saw
   await mkdir(options.workDir, { recursive: true });
   const dataset = await prepareDataset(options.dataDir, options.sizes, log);
   const drop = await dropCaches();
@@ -100,7 +99,6 @@ async function main(): Promise<void> {
   const origin = await startOrigin(options.dataDir);
   const context: BenchContext = { options, dataset, origin, ceilings, log };
   const commandLine = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
-  const machine = machineFacts(options.workDir);
   const outDir = path.join(repoRoot, 'bench', 'out');
   const results = await loadResults(outDir, options.quick);
   const startObservations = observations().length;

@@ -144,10 +144,18 @@ export async function runApi(context: BenchContext, runs: number): Promise<Workl
       `Errors: ${results.reduce((sum, run) => sum + run.enqueue.errors + run.status.errors, 0)} failed requests in all runs.`,
     ],
     limits: [
-      `Enqueue phase: ${phaseLine('enqueueCpu')}.`,
-      `Status phase: ${phaseLine('statusCpu')}. With 50 clients in a closed loop, p99 ≈ 50 / rate × tail factor: latency here is queueing behind the one supervisor event loop, so it follows the per-request CPU cost of the supervisor.`,
+      `Enqueue phase: ${phaseLine('enqueueCpu')}. The supervisor spent ${perRequestMs(results, 'enqueueCpu', 'enqueue')} ms of CPU per POST, and each enqueue costs about ${fixed(commandsPer(results[0]!.enqueueRedis, results[0]!.enqueue.requests), 0)} Redis commands (with the worker's share; see above).`,
+      `Status phase: ${phaseLine('statusCpu')}. The supervisor spent ${perRequestMs(results, 'statusCpu', 'status')} ms of CPU per GET. In a closed loop of ${sizes.apiClients} clients, latency ≈ ${sizes.apiClients} / throughput plus queueing: with the one worker still draining the queued jobs next to the supervisor, the load generator and Redis, the 2 cores are the limit (machine ${fixed(median(results.map((run) => run.statusCpu.machineBusyFraction)) * 100, 0)} % busy), so the tail follows the supervisor's CPU per request.`,
     ],
   };
+}
+
+function perRequestMs(results: readonly ApiRun[], phase: 'enqueueCpu' | 'statusCpu', load: 'enqueue' | 'status'): string {
+  return fixed(median(results.map((run) => (run[phase].supervisor * 1000) / run[load].requests)), 3);
+}
+
+function commandsPer(commands: ReadonlyMap<string, number>, requests: number): number {
+  return [...commands.values()].reduce((sum, calls) => sum + calls, 0) / requests;
 }
 
 export async function profileApi(context: BenchContext, cpuProfileDir: string): Promise<ApiRun> {

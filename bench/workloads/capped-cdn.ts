@@ -65,7 +65,7 @@ export async function runCappedCdn(context: BenchContext, runs: number): Promise
       `Origin side (median): mediad made ${fixed(median(mediad.map((run) => run.origin.requests)), 0)} requests and kept ${fixed(median(mediad.map((run) => run.origin.busyConnections)), 1)} connections busy on average; aria2c ${fixed(median(aria2.map((run) => run.origin.requests)), 0)} requests, ${fixed(median(aria2.map((run) => run.origin.busyConnections)), 1)} connections (of ${workers * connections} allowed).`,
       verificationLine(mediad, aria2, files.length),
     ],
-    limits: [cappedLimits({ ideal, mediadWall: median(mediadWall), aria2Wall: median(aria2Wall), mediadCores, busy: median(mediad.map((run) => run.cpu.machineBusyFraction)),
+    limits: [cappedLimits({ ideal, mediadWall: median(mediadWall), aria2Wall: median(aria2Wall), mediadCores, originCores: median(mediad.map((run) => run.cpu.origin / run.wallSeconds)), busy: median(mediad.map((run) => run.cpu.machineBusyFraction)),
       mediadBusyConnections: median(mediad.map((run) => run.origin.busyConnections)), aria2BusyConnections: median(aria2.map((run) => run.origin.busyConnections)),
       mediadCpuPerGiB: median(mediad.map((run) => run.cpu.mediad)) / gib(totalBytes), aria2CpuPerGiB: median(aria2.map((run) => run.cpuSeconds)) / gib(totalBytes),
       connections: workers * connections, capBytes: sizes.cdnCapBytesPerSecond, totalBytes })],
@@ -77,6 +77,7 @@ interface CappedFigures {
   readonly mediadWall: number;
   readonly aria2Wall: number;
   readonly mediadCores: number;
+  readonly originCores: number;
   readonly busy: number;
   readonly mediadBusyConnections: number;
   readonly aria2BusyConnections: number;
@@ -91,10 +92,10 @@ interface CappedFigures {
 function cappedLimits(f: CappedFigures): string {
   const bound = `The origin's cap bounds both tools: ${f.connections} connections × ${formatBytes(f.capBytes)}/s move ${formatBytes(f.totalBytes)} in ${fixed(f.ideal)} s at best; mediad took ${fixed(f.mediadWall / f.ideal)}× that, aria2c ${fixed(f.aria2Wall / f.ideal)}×.`;
   const connections = `Responses in flight at the origin, time-averaged: mediad ${fixed(f.mediadBusyConnections, 1)}, aria2c ${fixed(f.aria2BusyConnections, 1)} of ${f.connections}.`;
-  const cpu = `mediad needed ${fixed(f.mediadCpuPerGiB, 1)} CPU s per GiB here (aria2c ${fixed(f.aria2CpuPerGiB, 1)}), ${fixed(f.mediadCores)} cores on average, machine ${fixed(f.busy * 100, 0)} % busy.`;
+  const cpu = `mediad needed ${fixed(f.mediadCpuPerGiB, 1)} CPU s per GiB here (aria2c ${fixed(f.aria2CpuPerGiB, 1)}), ${fixed(f.mediadCores)} cores on average while the paced origin used ${fixed(f.originCores)}; machine ${fixed(f.busy * 100, 0)} % busy.`;
   const cpuBound = f.busy > 0.85 && f.mediadBusyConnections >= f.aria2BusyConnections * 0.9;
   const verdict = cpuBound
-    ? 'mediad kept as many connections open as aria2c but drained them more slowly: the paced origin delivers ~32 KiB at a time, mediad pays its per-chunk cost (one fs write through the thread pool, progress and checkpoint bookkeeping, GC) on every one, and the two cores run out — CPU-bound.'
+    ? `mediad kept ${f.mediadBusyConnections >= f.aria2BusyConnections ? 'as many' : 'nearly as many'} responses in flight as aria2c but drained them more slowly: the paced origin delivers ~32 KiB at a time, mediad pays its per-chunk cost (one fs write through the thread pool, progress and checkpoint bookkeeping, GC) on every one, and the two cores run out — CPU-bound.`
     : f.mediadBusyConnections < f.aria2BusyConnections * 0.9
       ? 'mediad kept fewer connections busy than aria2c: time between files (finish: fsyncs, sha256, rename; next job\'s probe) and segments ending at different times (mediad only splits a segment with ≥ 2 × 4 MiB left; aria2c splits to 1 MiB with -k1M) leave capped connections idle.'
       : 'neither connection count nor CPU explains the gap alone; see the profile.';

@@ -56,7 +56,7 @@ export async function runSmallFiles(context: BenchContext, runs: number): Promis
       { workload: name, tool: `aria2c ${aria2Flags.join(' ')}`, median: `${fixed(median(peerRate), 0)} files/s`, ratio: '—', target: '—', verdict: '—' },
     ],
     commands: [
-      `mediad: \`${mediadStartLine(workers, 4, context.options.fromSource)}\`, then \`${enqueueLine({ url: jobs[0]!.url, filename: jobs[0]!.filename }, files.length)}\` from 16 concurrent clients; completion seen by paging \`GET /v1/downloads?limit=500\`; time = first POST → last finishedAt`,
+      `mediad: \`${mediadStartLine(workers, 4, context.options.fromSource)}\`, then \`${enqueueLine({ url: jobs[0]!.url, filename: jobs[0]!.filename }, files.length)}\` from 16 concurrent clients; completion seen by polling \`GET /v1/downloads/:id\` of the last job still pending and, once it is done, paging \`GET /v1/downloads?limit=500\`; time = first POST → last finishedAt`,
       `aria2c: \`${shellLine(aria2ListCommand(aria2Flags, '<dir>'))}\``,
     ],
     details: [

@@ -16,8 +16,12 @@ export interface RateLimiterDeps {
 }
 
 export interface RateLimiter {
-  /** Resolves when `bytes` may be written; rejects promptly (with the signal's reason) when `signal` aborts. */
-  throttle(bytes: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Resolves when `bytes` may be written; rejects promptly (with the signal's reason) when `signal` aborts.
+   * Answers `undefined` when they may be written now (no limit, nobody waiting): the engine then goes on
+   * without a promise per chunk.
+   */
+  throttle(bytes: number, signal: AbortSignal): Promise<void> | undefined;
 }
 
 /** Builds one limiter; its bucket starts empty, so a download never starts above its limit. */
@@ -40,11 +44,11 @@ export function createRateLimiter(deps: RateLimiterDeps): RateLimiter {
   };
 
   return {
-    async throttle(bytes, signal) {
-      signal.throwIfAborted();
+    throttle(bytes, signal) {
+      if (signal.aborted) return Promise.reject(signal.reason);
       if (queued === 0 && deps.rateBytesPerSecond() <= 0) {
         state = emptyBucket(deps.now()); // unlimited and nobody waiting: no queue, no timers
-        return;
+        return undefined;
       }
       const previous = tail;
       const turn = (async () => {
@@ -53,7 +57,7 @@ export function createRateLimiter(deps: RateLimiterDeps): RateLimiter {
       })();
       queued++;
       tail = turn.catch(() => undefined).finally(() => { queued--; });
-      await turn;
+      return turn;
     },
   };
 }

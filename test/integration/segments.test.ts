@@ -98,7 +98,8 @@ describe('segmented downloads', () => {
     const result = await run(dir, origin.url('/split.bin'), 2);
     assert.equal(await sha256File(result.dataPath), sha256(data));
     assert.equal(origin.peakConcurrentResponses('/split.bin'), 2);
-    const starts = origin.requests.slice(requestsBefore).map((r) => parseRange(r)?.[0]);
+    // both requests leave at about the same time: the origin may see them in either order
+    const starts = origin.requests.slice(requestsBefore).map((r) => parseRange(r)?.[0] as number).sort((x, y) => x - y);
     assert.deepEqual(starts, [8 * MiB, 12 * MiB], 'the idle connection took the back half of the remaining segment');
     assert.ok(origin.bytesServed('/split.bin') - servedBefore <= 8 * MiB + 512 * 1024, 'the cut segment stopped at the cut');
   });

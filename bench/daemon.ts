@@ -22,6 +22,8 @@ export const privateBuildRoot = path.join(process.env.BENCH_WORK_DIR ?? '/tmp/me
 
 export interface DaemonSettings {
   readonly workers: number;
+  /** MEDIAD_JOBS_PER_WORKER: downloads each worker runs at once. */
+  readonly jobsPerWorker: number;
   readonly connections: number;
   /** Where to start: compiled dist/ (default) or src/ through tsx. */
   readonly fromSource: boolean;
@@ -35,7 +37,7 @@ export interface DaemonSettings {
 export interface JobView {
   readonly id: string;
   readonly state: 'queued' | 'active' | 'completed' | 'failed' | 'canceled';
-  readonly file: { readonly path: string; readonly size: number; readonly sha256: string } | null;
+  readonly file: { readonly path: string; readonly size: number; readonly sha256: string | null } | null;
   readonly error: { readonly code: string; readonly message: string } | null;
   readonly finishedAt: string | null;
   readonly attempts: number;
@@ -108,7 +110,7 @@ export async function startDaemon(settings: DaemonSettings): Promise<RunningDaem
   }
   Object.assign(env, {
     MEDIAD_PORT: String(port), MEDIAD_DOWNLOAD_DIR: downloadDir, MEDIAD_STATE_DIR: stateDir,
-    MEDIAD_WORKERS: String(settings.workers), MEDIAD_CONNECTIONS: String(settings.connections),
+    MEDIAD_WORKERS: String(settings.workers), MEDIAD_JOBS_PER_WORKER: String(settings.jobsPerWorker), MEDIAD_CONNECTIONS: String(settings.connections),
     MEDIAD_ALLOW_PRIVATE_NETWORKS: 'true', MEDIAD_LOG_LEVEL: 'warn',
   });
   // --cpu-prof is refused in NODE_OPTIONS on Node 20; as a flag it reaches the workers, which fork with the supervisor's execArgv

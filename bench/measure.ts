@@ -44,6 +44,7 @@ export interface MediadJob {
 export interface MediadRunOptions {
   readonly label: string;
   readonly workers: number;
+  readonly jobsPerWorker: number;
   readonly connections: number;
   readonly jobs: readonly MediadJob[];
   /** POSTs in flight at once while enqueuing. */
@@ -103,10 +104,10 @@ export async function waitUntilQuiet(daemonPid: number, originPid: number): Prom
  * A daemon is long-lived: before timing, give every worker a couple of real downloads (an 8 MiB file over
  * ranges, finished and hashed) so V8 has compiled the hot paths. BullMQ hands jobs to the blocked workers in turn.
  */
-export async function warmUp(context: BenchContext, daemon: RunningDaemon, workers: number): Promise<void> {
+export async function warmUp(context: BenchContext, daemon: RunningDaemon, downloadsAtOnce: number): Promise<void> {
   await waitUntilQuiet(daemon.pid, context.origin.pid);
   const ids: string[] = [];
-  for (let i = 0; i < workers * 2; i++) ids.push((await daemon.enqueue({ url: context.origin.url(context.dataset.warmup.rel), filename: `warmup/${i}.bin` })).id);
+  for (let i = 0; i < downloadsAtOnce * 2; i++) ids.push((await daemon.enqueue({ url: context.origin.url(context.dataset.warmup.rel), filename: `warmup/${i}.bin` })).id);
   const { jobs, stuck } = await daemon.waitForJobs(ids, 120_000);
   const bad = [...jobs.values()].filter((job) => job.state !== 'completed');
   if (stuck.length > 0 || bad.length > 0) observe(`warm-up downloads did not all complete: ${stuck.length} stuck, ${bad.map((job) => `${job.state} ${job.error?.code ?? ''}`).join(', ')}`);
@@ -135,7 +136,7 @@ async function measureMediadOnce(context: BenchContext, run: MediadRunOptions): 
   const dir = await freshDir(context, run.label);
   await resetCaches(context.dataset.dir, [context.dataset.warmup.rel, ...run.jobs.map((job) => job.source.rel)]);
   const daemon = await startDaemon({
-    workers: run.workers, connections: run.connections, fromSource: context.options.fromSource, runDir: dir, cpuProfileDir: run.cpuProfileDir,
+    workers: run.workers, jobsPerWorker: run.jobsPerWorker, connections: run.connections, fromSource: context.options.fromSource, runDir: dir, cpuProfileDir: run.cpuProfileDir,
   });
   try {
     await waitUntilQuiet(daemon.pid, context.origin.pid);

@@ -1,6 +1,6 @@
 /** How the report prints the daemon's start command and API calls. */
-export function mediadStartLine(workers: number, connections: number, fromSource: boolean): string {
-  const env = `MEDIAD_WORKERS=${workers} MEDIAD_CONNECTIONS=${connections} MEDIAD_ALLOW_PRIVATE_NETWORKS=true MEDIAD_LOG_LEVEL=warn MEDIAD_PORT=<free> MEDIAD_DOWNLOAD_DIR=<fresh dir> MEDIAD_STATE_DIR=/tmp/mbs-XXXXXX`;
+export function mediadStartLine(workers: number, jobsPerWorker: number, connections: number, fromSource: boolean): string {
+  const env = `MEDIAD_WORKERS=${workers} MEDIAD_JOBS_PER_WORKER=${jobsPerWorker} MEDIAD_CONNECTIONS=${connections} MEDIAD_ALLOW_PRIVATE_NETWORKS=true MEDIAD_LOG_LEVEL=warn MEDIAD_PORT=<free> MEDIAD_DOWNLOAD_DIR=<fresh dir> MEDIAD_STATE_DIR=/tmp/mbs-XXXXXX`;
   return `${env} node ${fromSource ? '--import tsx src/main.ts' : 'dist/src/main.js'}   # embedded redis-server, fresh per run`;
 }
 

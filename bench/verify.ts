@@ -1,4 +1,4 @@
-/** Cheap correctness checks of downloaded files: every size, the reported sha256, and our own sha256 of a sample. */
+/** Correctness checks of downloaded files: every size, the reported sha256, and our own sha256 of every file nobody hashed and of a sample of the rest. */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -13,8 +13,8 @@ export async function sha256OfFile(file: string): Promise<string> {
 export interface Downloaded {
   readonly path: string;
   readonly source: DataFile;
-  /** What the downloader claims (mediad's job record), if it claims anything. */
-  readonly reportedSha256?: string | undefined;
+  /** What mediad's job record says: a hash, or null when it did not hash the file; undefined for the peers, which report nothing. */
+  readonly reportedSha256?: string | null | undefined;
 }
 
 export interface Verification {
@@ -23,17 +23,18 @@ export interface Verification {
   readonly hashedFiles: number;
 }
 
-/** Sizes of all files, reported hashes of all, and an independent sha256 of `sampleCount` evenly spread files. */
+/** Sizes of all files, reported hashes of all, our own sha256 of every file mediad did not hash, and of `sampleCount` evenly spread files. */
 export async function verifyDownloads(files: readonly Downloaded[], sampleCount: number): Promise<Verification> {
   const problems: string[] = [];
   for (const file of files) {
     const size = await stat(file.path).then((info) => info.size, () => -1);
     if (size !== file.source.size) problems.push(`${file.path}: ${size < 0 ? 'missing' : `${size} bytes`}, expected ${file.source.size}`);
-    if (file.reportedSha256 !== undefined && file.reportedSha256 !== file.source.sha256) problems.push(`${file.path}: reported sha256 ${file.reportedSha256} is not the source's ${file.source.sha256}`);
+    if (typeof file.reportedSha256 === 'string' && file.reportedSha256 !== file.source.sha256) problems.push(`${file.path}: reported sha256 ${file.reportedSha256} is not the source's ${file.source.sha256}`);
   }
   const picks = new Set<number>();
   const count = Math.min(sampleCount, files.length);
   for (let i = 0; i < count; i++) picks.add(Math.floor((i * files.length) / count));
+  files.forEach((file, index) => { if (file.reportedSha256 === null) picks.add(index); });
   for (const index of picks) {
     const file = files[index] as Downloaded;
     const actual = await sha256OfFile(file.path).catch(() => 'unreadable');

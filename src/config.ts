@@ -17,6 +17,7 @@ export interface Config {
   readonly downloadDir: string;
   readonly stateDir: string;
   readonly workers: number;
+  readonly jobsPerWorker: number;
   readonly allowPrivateNetworks: boolean;
   readonly logLevel: string;
   readonly maxAttempts: number;
@@ -35,6 +36,7 @@ export interface Config {
   readonly connections: number;
   readonly minSegmentBytes: number;
   readonly perHostConnections: number;
+  readonly hashFiles: boolean;
   readonly rateLimitBytesPerSecond: number;
   readonly youtube: { readonly resolver: 'youtubei' | 'ytdl-core' | 'yt-dlp' };
   readonly ytDlp: { readonly path: string | null };

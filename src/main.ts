@@ -85,14 +85,14 @@ async function start(config: Config, logger: Logger): Promise<void> {
       if (problem) throw problem;
     },
     pingRedis: () => pingWithin(() => redis.ping(), 1000),
-    workers: () => ({ size: pool.size, busy: pool.busyCount(), pids: pool.pids() }),
+    workers: () => ({ size: pool.size, jobsPerWorker: config.jobsPerWorker, busy: pool.busyCount(), pids: pool.pids() }),
     registerMore: async (server) => {
       await registerLimitsRoutes(server, { limits });
       await registerResolveRoute(server, { resolve: resolveLazily, checkHost, timeoutMs: 60_000 });
     },
   });
   await app.listen({ host: config.host, port: config.port });
-  logger.info({ host: config.host, port: config.port, workers: config.workers, downloadDir: config.downloadDir }, 'mediad listening');
+  logger.info({ host: config.host, port: config.port, workers: config.workers, jobsPerWorker: config.jobsPerWorker, downloadDir: config.downloadDir }, 'mediad listening');
 
   let stopping = false;
   const stop = async (signal: string) => {

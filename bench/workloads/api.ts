@@ -45,7 +45,7 @@ async function measureApiOnce(context: BenchContext, label: string, cpuProfileDi
   const { sizes } = context.options;
   const dir = await freshDir(context, label);
   await resetCaches(context.dataset.dir, [context.dataset.instant.rel, context.dataset.warmup.rel]);
-  const daemon = await startDaemon({ workers, connections: 4, fromSource: context.options.fromSource, runDir: dir, cpuProfileDir });
+  const daemon = await startDaemon({ workers, jobsPerWorker: 1, connections: 4, fromSource: context.options.fromSource, runDir: dir, cpuProfileDir });
   try {
     await warmUp(context, daemon, workers);
     const url = context.origin.url(context.dataset.instant.rel);
@@ -134,7 +134,7 @@ export async function runApi(context: BenchContext, runs: number): Promise<Workl
       { workload: name, tool: 'mediad GET /v1/downloads/:id', median: `p99 ${fixed(p99, 1)} ms`, ratio: '—', target: `p99 ≤ ${p99TargetMs} ms`, verdict: !wrong && p99 <= p99TargetMs ? 'pass' : 'FAIL' },
     ],
     commands: [
-      `mediad: \`${mediadStartLine(workers, 4, context.options.fromSource)}\``,
+      `mediad: \`${mediadStartLine(workers, 1, 4, context.options.fromSource)}\``,
       `phase 1: ${sizes.apiClients} keep-alive clients (undici Pool, closed loop) send \`POST /v1/downloads {"url":"${context.origin.url(context.dataset.instant.rel)}","filename":"api/N.bin"}\` for ${sizes.apiPhaseMs / 1000} s or ${sizes.apiMaxRequests} requests; phase 2: the same clients send \`GET /v1/downloads/:id\` over the ids of phase 1, same limits`,
     ],
     details: [

@@ -8,6 +8,7 @@ import { fixed, gib, inRotation, list, mib, times, type WorkloadReport } from '.
 import { median, pairedRatios } from '../stats.ts';
 
 const workers = 4;
+const jobsPerWorker = 1; // 4 downloads at once, as aria2c -j4
 const connections = 4;
 const aria2Flags = ['-j4', '-x4', '-s4', '-k1M'];
 
@@ -27,7 +28,7 @@ export async function runCappedCdn(context: BenchContext, runs: number): Promise
   for (let run = 0; run < runs; run++) {
     await inRotation(run, [
       async () => {
-        mediad.push(await measureMediad(context, { label: `w1-mediad-${run}`, workers, connections, jobs, hashSample: 2, timeoutMs: 600_000 }));
+        mediad.push(await measureMediad(context, { label: `w1-mediad-${run}`, workers, jobsPerWorker, connections, jobs, hashSample: 2, timeoutMs: 600_000 }));
         context.log(`  w1 run ${run + 1}: mediad ${fixed(mediad.at(-1)!.wallSeconds)} s`);
       },
       async () => {
@@ -55,7 +56,7 @@ export async function runCappedCdn(context: BenchContext, runs: number): Promise
       { workload: name, tool: `aria2c ${aria2Flags.join(' ')}`, median: `${fixed(median(aria2Wall))} s`, ratio: '—', target: '—', verdict: '—' },
     ],
     commands: [
-      `mediad: \`${mediadStartLine(workers, connections, context.options.fromSource)}\`, then \`${enqueueLine({ url: url(files[0]!.rel), filename: jobs[0]!.filename }, files.length)}\`; wall time = first POST → last job's finishedAt`,
+      `mediad: \`${mediadStartLine(workers, jobsPerWorker, connections, context.options.fromSource)}\`, then \`${enqueueLine({ url: url(files[0]!.rel), filename: jobs[0]!.filename }, files.length)}\`; wall time = first POST → last job's finishedAt`,
       `aria2c: \`${shellLine(aria2ListCommand(aria2Flags, '<dir>'))}\` with one \`URL\\n  out=NAME\` entry per file; wall time = process run time`,
     ],
     details: [
@@ -105,10 +106,10 @@ function cappedLimits(f: CappedFigures): string {
 export function verificationLine(mediad: readonly { failures: readonly string[] }[], peer: readonly { failures: readonly string[] }[], files: number): string {
   const bad = mediad.flatMap((run) => run.failures);
   const peerBad = peer.flatMap((run) => run.failures);
-  return `Correctness: every run checked ${files} file sizes and mediad's reported sha256 of every file, plus our own sha256 of a sample — mediad: ${bad.length === 0 ? 'all correct' : `**${bad.length} problems**: ${bad.slice(0, 3).join('; ')}`}; peer: ${peerBad.length === 0 ? 'all correct' : `${peerBad.length} problems: ${peerBad.slice(0, 3).join('; ')}`}.`;
+  return `Correctness: every run checked ${files} file sizes and, after the timed part, the sha256 of every file mediad wrote (mediad hashes only with MEDIAD_HASH_FILES=true), plus our own sha256 of a sample of the peer's files — mediad: ${bad.length === 0 ? 'all correct' : `**${bad.length} problems**: ${bad.slice(0, 3).join('; ')}`}; peer: ${peerBad.length === 0 ? 'all correct' : `${peerBad.length} problems: ${peerBad.slice(0, 3).join('; ')}`}.`;
 }
 
 /** One profiled mediad run (CPU profiles land in `cpuProfileDir`). */
 export async function profileCappedCdn(context: BenchContext, cpuProfileDir: string): Promise<MediadRun> {
-  return measureMediad(context, { label: 'w1-profile', workers, connections, jobs: setup(context).jobs, hashSample: 0, timeoutMs: 600_000, cpuProfileDir });
+  return measureMediad(context, { label: 'w1-profile', workers, jobsPerWorker, connections, jobs: setup(context).jobs, hashSample: 0, timeoutMs: 600_000, cpuProfileDir });
 }

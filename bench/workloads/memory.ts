@@ -13,7 +13,8 @@ import { median } from '../stats.ts';
 import { verificationLine } from './capped-cdn.ts';
 
 const execFileAsync = promisify(execFile);
-const workers = 4;
+const workers = 2; // the defaults: 2 worker processes × 2 downloads each
+const jobsPerWorker = 2;
 const connections = 4;
 const budgetMiB = 250;
 const flatRatio = 1.1;
@@ -31,7 +32,7 @@ export async function runMemory(context: BenchContext, runs: number): Promise<Wo
     for (const source of context.dataset.memory) {
       if (source === largest && run >= Math.max(1, Math.min(runs, sizes.memoryLargestRuns))) continue;
       const result = await measureMediad(context, {
-        label: `w4-mediad-${formatBytes(source.size).replace(' ', '')}-${run}`, workers, connections, jobs: jobsFor(context, source),
+        label: `w4-mediad-${formatBytes(source.size).replace(' ', '')}-${run}`, workers, jobsPerWorker, connections, jobs: jobsFor(context, source),
         sampleMemory: true, hashSample: 0, timeoutMs: 1_800_000, pollMs: 200, cpuSensitive: false,
       });
       bySize.set(source, [...(bySize.get(source) ?? []), result]);
@@ -58,7 +59,7 @@ export async function runMemory(context: BenchContext, runs: number): Promise<Wo
   missed ||= !(growth <= flatRatio);
   rows.push({ workload: name, tool: `growth ${formatBytes(context.dataset.memory[0]!.size)} → ${formatBytes(largest.size)}`, median: `${fixed(large - small, 0)} MiB`, ratio: `${fixed(growth)}×`, target: `flat: ≤ ${flatRatio}×`, verdict: growth <= flatRatio ? 'pass' : 'FAIL' });
   details.push('These runs do not wait for a quiet machine or repeat when other processes were busy: resident memory does not depend on CPU contention (the wall times above may).');
-  details.push(verificationLine([...bySize.values()].flat(), [], sizes.memoryDownloads).replace(', plus our own sha256 of a sample', ''));
+  details.push(verificationLine([...bySize.values()].flat(), [], sizes.memoryDownloads).replace(', plus our own sha256 of a sample of the peer\'s files', ''));
   if (sizes.memoryLargestRuns < runs) details.push(`The ${formatBytes(largest.size)} case ran ${Math.min(runs, sizes.memoryLargestRuns)} times instead of ${runs}: each run writes ${formatBytes(largest.size * sizes.memoryDownloads)} with fdatasync, the longest step of the benchmark.`);
   const all = [...bySize.values()].flat();
   const idle = median(all.map((run) => mib(run.memory!.idleBytes)));
@@ -66,10 +67,10 @@ export async function runMemory(context: BenchContext, runs: number): Promise<Wo
   return {
     number: 4, title: name, rows, details, missedTarget: missed,
     commands: [
-      `mediad: \`${mediadStartLine(workers, connections, context.options.fromSource)}\`, then \`${enqueueLine({ url: context.origin.url(largest.rel), filename: 'memory/copy-0.bin' }, sizes.memoryDownloads)}\` (same source, ${sizes.memoryDownloads} names), uncapped; VmRSS of the supervisor and every worker summed every 100 ms`,
+      `mediad: \`${mediadStartLine(workers, jobsPerWorker, connections, context.options.fromSource)}\`, then \`${enqueueLine({ url: context.origin.url(largest.rel), filename: 'memory/copy-0.bin' }, sizes.memoryDownloads)}\` (same source, ${sizes.memoryDownloads} names), uncapped; VmRSS of the supervisor and every worker summed every 100 ms`,
     ],
     limits: [
-      `Before the first POST the ${workers + 1} idle Node processes (supervisor + ${workers} workers) already hold ${fixed(idle, 0)} MiB (median over runs); during the downloads the sum peaks at ${fixed(peakAll, 0)} MiB, so the transfers add about ${fixed((peakAll - idle) / workers, 0)} MiB per busy worker. Growth from ${formatBytes(context.dataset.memory[0]!.size)} to ${formatBytes(largest.size)} files is ${fixed(large - small, 0)} MiB: ${growth <= flatRatio ? 'flat, the engine streams and holds no file in memory' : 'NOT flat'}. The ${budgetMiB} MiB budget is ${idle >= budgetMiB ? 'already exceeded by the idle processes, so it is a per-process baseline problem (modules loaded by each worker), not a streaming one' : 'met or missed by the transfer buffers'}.`,
+      `Before the first POST the ${workers + 1} idle Node processes (supervisor + ${workers} workers) already hold ${fixed(idle, 0)} MiB (median over runs); during the downloads the sum peaks at ${fixed(peakAll, 0)} MiB, so the transfers add about ${fixed((peakAll - idle) / sizes.memoryDownloads, 0)} MiB per download. Growth from ${formatBytes(context.dataset.memory[0]!.size)} to ${formatBytes(largest.size)} files is ${fixed(large - small, 0)} MiB: ${growth <= flatRatio ? 'flat, the engine streams and holds no file in memory' : 'NOT flat'}. The ${budgetMiB} MiB budget is ${idle >= budgetMiB ? 'already exceeded by the idle processes, so it is a per-process baseline problem (modules loaded by each worker), not a streaming one' : 'met or missed by the transfer buffers'}.`,
     ],
   };
 }

@@ -1,4 +1,4 @@
-/** Workload 3: many small files; mediad (4 workers, all enqueued through the API) against aria2c -j16. */
+/** Workload 3: many small files; mediad (2 workers × 8 downloads each, all enqueued through the API) against aria2c -j16. */
 import path from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
 import { measureMediad, measureTool, warmUp, type BenchContext, type MediadRun, type ToolRun } from '../measure.ts';
@@ -12,7 +12,8 @@ import { fixed, inRotation, list, times, type WorkloadReport } from '../report-m
 import { median, pairedRatios } from '../stats.ts';
 import { verificationLine } from './capped-cdn.ts';
 
-const workers = 4;
+const workers = 2;
+const jobsPerWorker = 8; // 16 downloads at once, as aria2c -j16
 const aria2Flags = ['-j16'];
 const hashSample = 50;
 
@@ -28,7 +29,7 @@ export async function runSmallFiles(context: BenchContext, runs: number): Promis
   for (let run = 0; run < runs; run++) {
     await inRotation(run, [
       async () => {
-        mediad.push(await measureMediad(context, { label: `w3-mediad-${run}`, workers, connections: 4, jobs, hashSample, timeoutMs: 600_000, pollMs: 100, countRedisCommands: true }));
+        mediad.push(await measureMediad(context, { label: `w3-mediad-${run}`, workers, jobsPerWorker, connections: 4, jobs, hashSample, timeoutMs: 600_000, pollMs: 100, countRedisCommands: true }));
         context.log(`  w3 run ${run + 1}: mediad ${fixed(files.length / mediad.at(-1)!.wallSeconds, 0)} files/s`);
       },
       async () => {
@@ -56,7 +57,7 @@ export async function runSmallFiles(context: BenchContext, runs: number): Promis
       { workload: name, tool: `aria2c ${aria2Flags.join(' ')}`, median: `${fixed(median(peerRate), 0)} files/s`, ratio: '—', target: '—', verdict: '—' },
     ],
     commands: [
-      `mediad: \`${mediadStartLine(workers, 4, context.options.fromSource)}\`, then \`${enqueueLine({ url: jobs[0]!.url, filename: jobs[0]!.filename }, files.length)}\` from 16 concurrent clients; completion seen by polling \`GET /v1/downloads/:id\` of the last job still pending and, once it is done, paging \`GET /v1/downloads?limit=500\`; time = first POST → last finishedAt`,
+      `mediad: \`${mediadStartLine(workers, jobsPerWorker, 4, context.options.fromSource)}\`, then \`${enqueueLine({ url: jobs[0]!.url, filename: jobs[0]!.filename }, files.length)}\` from 16 concurrent clients; completion seen by polling \`GET /v1/downloads/:id\` of the last job still pending and, once it is done, paging \`GET /v1/downloads?limit=500\`; time = first POST → last finishedAt`,
       `aria2c: \`${shellLine(aria2ListCommand(aria2Flags, '<dir>'))}\``,
     ],
     details: [
@@ -78,7 +79,7 @@ const censusFiles = 100;
 export async function syscallsPerSmallFile(context: BenchContext, dir: string): Promise<string[]> {
   if (!straceAvailable()) return ['(strace is not installed: no syscall census)'];
   await mkdir(dir, { recursive: true });
-  const daemon = await startDaemon({ workers: 1, connections: 4, fromSource: context.options.fromSource, runDir: path.join(dir, 'census') });
+  const daemon = await startDaemon({ workers: 1, jobsPerWorker: 1, connections: 4, fromSource: context.options.fromSource, runDir: path.join(dir, 'census') });
   try {
     await warmUp(context, daemon, 1);
     const census = await startSyscallCensus(daemonProcesses(daemon.pid).workers.map((worker) => worker.pid), dir);
@@ -111,5 +112,5 @@ export async function syscallsPerSmallFile(context: BenchContext, dir: string): 
 }
 
 export async function profileSmallFiles(context: BenchContext, cpuProfileDir: string): Promise<MediadRun> {
-  return measureMediad(context, { label: 'w3-profile', workers, connections: 4, jobs: jobsOf(context), hashSample: 0, timeoutMs: 600_000, cpuProfileDir });
+  return measureMediad(context, { label: 'w3-profile', workers, jobsPerWorker, connections: 4, jobs: jobsOf(context), hashSample: 0, timeoutMs: 600_000, cpuProfileDir });
 }

@@ -3,7 +3,7 @@ import { healthSchema } from './schemas.ts';
 
 export interface HealthDeps {
   readonly pingRedis: () => Promise<boolean>;
-  readonly workers: () => { size: number; busy: number; pids: number[] };
+  readonly workers: () => { size: number; jobsPerWorker: number; busy: number; pids: number[] };
 }
 
 /** GET /v1/health: 200 when Redis answers, 503 when it does not (the workers keep their state either way). */

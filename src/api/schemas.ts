@@ -22,7 +22,7 @@ export const jobSchema = {
     state: { type: 'string', enum: ['queued', 'active', 'completed', 'failed', 'canceled'] },
     progress: progressSchema, attempts: { type: 'integer' },
     error: nullable({ type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } }),
-    file: nullable({ type: 'object', properties: { path: { type: 'string' }, name: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' } } }),
+    file: nullable({ type: 'object', properties: { path: { type: 'string' }, name: { type: 'string' }, size: { type: 'integer' }, sha256: nullable({ type: 'string' }) } }),
     createdAt: { type: 'string' }, startedAt: nullable({ type: 'string' }), finishedAt: nullable({ type: 'string' }),
   },
 } as const;
@@ -70,6 +70,6 @@ export const healthSchema = {
   type: 'object',
   properties: {
     status: { type: 'string' }, redis: { type: 'string' },
-    workers: { type: 'object', properties: { size: { type: 'integer' }, busy: { type: 'integer' }, pids: { type: 'array', items: { type: 'integer' } } } },
+    workers: { type: 'object', properties: { size: { type: 'integer' }, jobsPerWorker: { type: 'integer' }, busy: { type: 'integer' }, pids: { type: 'array', items: { type: 'integer' } } } },
   },
 } as const;

@@ -37,7 +37,8 @@ export interface FileInfo {
   readonly path: string;
   readonly name: string;
   readonly size: number;
-  readonly sha256: string;
+  /** Only when the daemon hashes files (`hashFiles`) or the job asked for a checksum. */
+  readonly sha256: string | null;
 }
 
 export interface JobRecord {

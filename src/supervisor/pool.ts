@@ -16,6 +16,7 @@ export interface PoolLog {
 export interface WorkerPool {
   readonly size: number;
   pids(): number[];
+  /** Downloads running in all workers together. */
   busyCount(): number;
   broadcast(message: ToWorker): void;
   /** Asks every worker to stop; SIGKILLs those still running after `timeoutMs`. */
@@ -32,7 +33,7 @@ export interface PoolOptions {
 
 interface Slot {
   child: ChildProcess;
-  jobId: string | null;
+  jobIds: readonly string[];
   startedAt: number;
   restarts: number;
 }
@@ -53,16 +54,16 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
     const child = fork(options.entry ?? defaultEntry, [], {
       env: options.env, execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json',
     });
-    const slot: Slot = { child, jobId: null, startedAt: Date.now(), restarts };
+    const slot: Slot = { child, jobIds: [], startedAt: Date.now(), restarts };
     slots[index] = slot;
     child.on('message', (message) => {
-      if (isFromWorker(message) && message.type === 'busy') slot.jobId = message.jobId;
+      if (isFromWorker(message) && message.type === 'jobs') slot.jobIds = message.jobIds;
     });
     child.on('exit', (code, signal) => {
       if (stopping) return;
       const quick = Date.now() - slot.startedAt < 5000;
       const next = quick ? slot.restarts + 1 : 0;
-      options.log.warn({ workerPid: child.pid, code, signal, jobId: slot.jobId }, 'worker process died; replacing it (its job resumes from its checkpoint)');
+      options.log.warn({ workerPid: child.pid, code, signal, jobIds: slot.jobIds }, 'worker process died; replacing it (its jobs resume from their checkpoints)');
       setTimeout(() => { if (!stopping) spawnInto(index, next); }, respawnDelayMs(next - 1 < 0 ? 0 : next - 1)).unref();
     });
     child.on('error', (error) => options.log.warn({ err: error.message }, 'worker process error'));
@@ -76,7 +77,7 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
   return {
     size: options.size,
     pids: () => alive().map((slot) => slot.child.pid as number),
-    busyCount: () => alive().filter((slot) => slot.jobId !== null).length,
+    busyCount: () => alive().reduce((sum, slot) => sum + slot.jobIds.length, 0),
     broadcast(message) {
       for (const slot of alive()) if (slot.child.connected) slot.child.send(message);
     },

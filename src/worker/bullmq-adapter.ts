@@ -14,7 +14,8 @@ export interface ProcessorDeps {
   readonly store: JobStore;
   readonly now: () => number;
   readonly run: (record: JobRecord, job: Job, signal: AbortSignal) => Promise<JobOutcome>;
-  readonly onBusy: (jobId: string | null) => void;
+  /** A job starts (`true`) or ends (`false`) running here. */
+  readonly onBusy: (jobId: string, running: boolean) => void;
 }
 
 /** Carries a server's Retry-After to the backoff strategy through BullMQ. */
@@ -41,12 +42,12 @@ export function createProcessor(deps: ProcessorDeps) {
       throw new UnrecoverableError('MEDIAD_ERR_CANCELED');
     }
     await deps.store.update(id, { state: 'active', startedAt: record.startedAt ?? iso(), attempts: job.attemptsMade + 1, error: null }, true);
-    deps.onBusy(id);
+    deps.onBusy(id, true);
     try {
       const outcome = await deps.run(record, job, signal ?? new AbortController().signal);
       return await applyOutcome(outcome, job, token, deps, iso);
     } finally {
-      deps.onBusy(null);
+      deps.onBusy(id, false);
     }
   };
 }

@@ -1,6 +1,7 @@
 /**
- * Composition root of one worker process: it runs at most one download at a
- * time (BullMQ concurrency 1), so the pool size is the daemon's concurrency.
+ * Composition root of one worker process: it runs up to `jobsPerWorker`
+ * downloads at once (BullMQ concurrency), sharing one HTTP client and one Redis
+ * connection, so the daemon runs workers × jobsPerWorker downloads in all.
  */
 import { Worker, type Job } from 'bullmq';
 import { pino } from 'pino';
@@ -72,7 +73,7 @@ async function runJob(record: JobRecord, _job: Job, signal: AbortSignal): Promis
   const bandwidth = await sharedLimit.join(record.id, jobLimitOf(record.request.options)); // never rejects
   try {
     const { throttle } = createRateLimiter({ now: Date.now, rateBytesPerSecond: bandwidth.rateBytesPerSecond }); // per job: a fresh bucket, no debt carried over
-    const context = { http, settings, downloadDir: config.downloadDir, signal: controller.signal, log, now: Date.now, progress, throttle };
+    const context = { http, settings, downloadDir: config.downloadDir, signal: controller.signal, log, now: Date.now, progress, throttle, hashFiles: config.hashFiles };
     const outcome = record.request.kind === 'file'
       ? await runFileJob(record, context)
       : await loadMedia().then(({ run, resolve }) => run(record, { ...context, resolve, ffmpegPath: config.ffmpeg.path, ffprobePath: config.ffprobe.path, outputTemplate: config.output.template }));
@@ -85,8 +86,14 @@ async function runJob(record: JobRecord, _job: Job, signal: AbortSignal): Promis
   }
 }
 
-const worker = new Worker(queueName, createProcessor({ store, now: Date.now, run: runJob, onBusy: (jobId) => send({ type: 'busy', jobId }) }), {
-  connection, prefix: bullPrefix, concurrency: 1, lockDuration: config.jobLockMs, stalledInterval: config.stalledCheckIntervalMs,
+const running = new Set<string>();
+const onBusy = (jobId: string, busy: boolean) => {
+  if (busy) running.add(jobId);
+  else running.delete(jobId);
+  send({ type: 'jobs', jobIds: [...running] });
+};
+const worker = new Worker(queueName, createProcessor({ store, now: Date.now, run: runJob, onBusy }), {
+  connection, prefix: bullPrefix, concurrency: config.jobsPerWorker, lockDuration: config.jobLockMs, stalledInterval: config.stalledCheckIntervalMs,
   maxStalledCount: 1_000_000, // a job whose worker died is resumed from its checkpoint, never failed for it
   settings: { backoffStrategy: createBackoffStrategy(config.retryBaseDelayMs, config.retryMaxDelayMs) },
 });
@@ -99,7 +106,7 @@ let closing = false;
 async function shutdown(why: string): Promise<void> {
   if (closing) return;
   closing = true;
-  logger.info({ why }, 'worker stopping: checkpointing the active download');
+  logger.info({ why }, 'worker stopping: checkpointing the active downloads');
   worker.cancelAllJobs('shutdown');
   await worker.close().catch((error: Error) => logger.warn({ err: error.message }, 'worker close failed'));
   await http.close().catch(() => undefined);

@@ -1,6 +1,7 @@
 /** What the supervisor and its workers tell each other over the IPC channel. */
 export type ToWorker = { readonly type: 'cancel'; readonly jobId: string } | { readonly type: 'shutdown' };
-export type FromWorker = { readonly type: 'ready' } | { readonly type: 'busy'; readonly jobId: string | null };
+/** `jobs`: the downloads the worker runs now, sent whenever that changes. */
+export type FromWorker = { readonly type: 'ready' } | { readonly type: 'jobs'; readonly jobIds: readonly string[] };
 
 export function isToWorker(message: unknown): message is ToWorker {
   const type = (message as { type?: unknown } | null)?.type;
@@ -9,5 +10,5 @@ export function isToWorker(message: unknown): message is ToWorker {
 
 export function isFromWorker(message: unknown): message is FromWorker {
   const type = (message as { type?: unknown } | null)?.type;
-  return type === 'ready' || type === 'busy';
+  return type === 'ready' || type === 'jobs';
 }

@@ -20,6 +20,8 @@ export interface JobRunContext {
   readonly now: () => number;
   readonly progress: ProgressReporter;
   readonly throttle?: DownloadContext['throttle'];
+  /** Record every finished file's sha256 (config `hashFiles`). */
+  readonly hashFiles: boolean;
 }
 
 export async function runFileJob(record: JobRecord, context: JobRunContext): Promise<JobOutcome> {
@@ -38,7 +40,7 @@ export async function runFileJob(record: JobRecord, context: JobRunContext): Pro
     const filename = chooseFilename({ requested: record.request.filename, contentDisposition: partial.contentDisposition ?? undefined, url: partial.resolvedUrl });
     const file = await finalizeDownload({
       partialDir: streamDir, dataPath: partial.dataPath, downloadDir: context.downloadDir, filename,
-      expectedBytes: partial.totalBytes, expectedSha256: record.request.sha256,
+      expectedBytes: partial.totalBytes, expectedSha256: record.request.sha256, hash: context.hashFiles,
     });
     await rm(jobDir, { recursive: true, force: true });
     return done(file);

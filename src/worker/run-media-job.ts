@@ -64,7 +64,7 @@ export async function runMediaJob(record: JobRecord, context: MediaJobContext): 
       : renderOutputName(context.outputTemplate, { title: media.metadata.title, id: media.metadata.id, ext: output.extension, uploader: media.metadata.uploader });
     const file = await finalizeDownload({
       partialDir: jobDir, dataPath: output.path, downloadDir: context.downloadDir, filename,
-      expectedBytes: (await stat(output.path)).size, expectedSha256: record.request.sha256,
+      expectedBytes: (await stat(output.path)).size, expectedSha256: record.request.sha256, hash: context.hashFiles,
     });
     await rm(jobDir, { recursive: true, force: true });
     return done(file);

@@ -137,7 +137,7 @@ describe('crash modes', () => {
       const after = await daemon.api('POST', '/v1/downloads', { url: origin.url('/redis-outage.bin'), filename: 'after-outage.bin' });
       assert.equal(after.status, 201);
       const second = await daemon.waitForState(after.body.id, 'completed', 60_000);
-      assert.equal(second.file.sha256, sha256(data));
+      assert.equal(await sha256File(second.file.path), sha256(data));
     });
   });
 });

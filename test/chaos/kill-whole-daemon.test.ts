@@ -86,7 +86,6 @@ describe('kill -9 of the whole daemon at random moments', () => {
 
     const finished = await Promise.all(ids.map((id) => daemon.waitForState(id, 'completed', 180_000)));
     for (const job of finished) {
-      assert.equal(job.file.sha256, expected.get(job.id));
       assert.equal(await sha256File(job.file.path), expected.get(job.id), `bytes on disk of ${job.file.name}`);
     }
     const names = (await readdir(daemon.downloadDir)).filter((name) => !name.startsWith('.')).sort();

@@ -17,6 +17,8 @@ export interface DaemonOptions {
   downloadDir?: string;
   stateDir?: string;
   workers?: number;
+  /** Downloads per worker process (MEDIAD_JOBS_PER_WORKER); 1 unless set, so `workers` is the number of downloads at once. */
+  jobsPerWorker?: number;
   /** Default true: the test origin lives on 127.0.0.1. */
   allowPrivateNetworks?: boolean;
   /** Extra MEDIAD_* (or other) variables; they win over the defaults. */
@@ -219,6 +221,8 @@ function daemonEnv(opts: DaemonOptions, port: number, downloadDir: string, state
   env['MEDIAD_ALLOW_PRIVATE_NETWORKS'] = String(opts.allowPrivateNetworks ?? true);
   env['MEDIAD_LOG_LEVEL'] = 'info';
   if (opts.workers !== undefined) env['MEDIAD_WORKERS'] = String(opts.workers);
+  // tests count downloads in processes: one each unless a test asks for more
+  env['MEDIAD_JOBS_PER_WORKER'] = String(opts.jobsPerWorker ?? 1);
   if (opts.redisUrl !== undefined) env['MEDIAD_REDIS_URL'] = opts.redisUrl;
   return { ...env, ...opts.env };
 }

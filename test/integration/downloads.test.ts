@@ -22,7 +22,8 @@ describe('downloading files', () => {
   let origin: Origin;
   before(async () => {
     origin = await startOrigin();
-    daemon = await startDaemon({ workers: 2, env: { ...fastDaemonEnv, MEDIAD_CONNECTIONS: '1', MEDIAD_STALL_TIMEOUT_MS: '1500' } });
+    // this daemon reports every file's sha256 (off by default: see jobs-per-worker.test for a daemon that does not)
+    daemon = await startDaemon({ workers: 2, env: { ...fastDaemonEnv, MEDIAD_CONNECTIONS: '1', MEDIAD_STALL_TIMEOUT_MS: '1500', MEDIAD_HASH_FILES: 'true' } });
   });
   after(async () => {
     await daemon?.cleanup();

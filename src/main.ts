@@ -11,7 +11,7 @@ import { MediadError } from './errors.ts';
 import { buildApiServer } from './api/server.ts';
 import { registerLimitsRoutes } from './api/limits-routes.ts';
 import { registerResolveRoute } from './api/resolve-route.ts';
-import { createHttpClient } from './engine/http-client.ts';
+import type { HttpClient } from './engine/http-client.ts';
 import { validateJobOptions } from './sources/select-formats.ts';
 import { createUrlResolver } from './sources/resolve-url.ts';
 import { addressPolicyFor } from './engine/address-policy.ts';
@@ -60,14 +60,17 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const pool = startWorkerPool({ size: config.workers, env: { ...process.env, MEDIAD_INTERNAL_REDIS: JSON.stringify(target) }, log: logger.child({ part: 'pool' }) });
   const isAddressAllowed = addressPolicyFor(config.allowPrivateNetworks);
   const checkHost = config.allowPrivateNetworks ? async () => undefined : (url: string) => assertHostAllowed(url, isAddressAllowed);
-  const http = createHttpClient({
-    isAddressAllowed, connectTimeoutMs: config.connectTimeoutMs, stallTimeoutMs: config.stallTimeoutMs,
-    perHostConnections: config.perHostConnections, maxRedirects: config.maxRedirects,
-  });
-  let resolve: ReturnType<typeof createUrlResolver> | undefined; // built on the first /v1/resolve: youtubei.js is large
+  // built on the first /v1/resolve: youtubei.js and undici are ~60 MiB the supervisor does not need otherwise
+  let http: HttpClient | undefined;
+  let resolve: ReturnType<typeof createUrlResolver> | undefined;
   const resolveLazily: ReturnType<typeof createUrlResolver> = async (url, signal) => {
     if (!resolve) {
-      (await import('./sources/js-evaluator.ts')).installPlayerEvaluator();
+      const [{ installPlayerEvaluator }, { createHttpClient }] = await Promise.all([import('./sources/js-evaluator.ts'), import('./engine/http-client.ts')]);
+      installPlayerEvaluator();
+      http ??= createHttpClient({
+        isAddressAllowed, connectTimeoutMs: config.connectTimeoutMs, stallTimeoutMs: config.stallTimeoutMs,
+        perHostConnections: config.perHostConnections, maxRedirects: config.maxRedirects,
+      });
       resolve = createUrlResolver(config, http.fetch);
     }
     return resolve(url, signal);
@@ -107,7 +110,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
     await app.close().catch(() => undefined);
     await pool.shutdown(config.shutdownTimeoutMs);
     await queue.close().catch(() => undefined);
-    await http.close().catch(() => undefined);
+    await http?.close().catch(() => undefined);
     redis.disconnect();
     await embedded?.stop();
     logger.info('stopped');

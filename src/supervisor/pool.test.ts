@@ -6,7 +6,7 @@ describe('workerExecArgv', () => {
   const cases: { name: string; parent: string[]; expected: string[] }[] = [
     { name: 'adds a small young generation', parent: [], expected: ['--max-semi-space-size=1'] },
     { name: 'keeps the supervisor\'s flags (tsx, --cpu-prof) and adds it', parent: ['--import', 'tsx'], expected: ['--import', 'tsx', '--max-semi-space-size=1'] },
-    { name: 'an operator\'s own semi-space size wins', parent: ['--max-semi-space-size=8'], expected: ['--max-semi-space-size=8'] },
+    { name: 'the supervisor\'s semi-space size is not the workers\'', parent: ['--max-semi-space-size=4'], expected: ['--max-semi-space-size=1'] },
     { name: 'drops -e and its script, so a worker runs its own entry', parent: ['--max-old-space-size=512', '-e', 'import("./dist/src/main.js")'], expected: ['--max-old-space-size=512', '--max-semi-space-size=1'] },
     { name: 'drops --eval=…, --print and -p too', parent: ['--eval=1', '--print', 'x', '-p', 'y', '--trace-warnings'], expected: ['--trace-warnings', '--max-semi-space-size=1'] },
   ];

@@ -50,17 +50,18 @@ export function respawnDelayMs(restartsInARow: number): number {
  * A worker streams bytes through off-heap buffers; what it keeps on the JS heap is small. V8's default young
  * generation (16 MiB semi-spaces) and glibc's per-thread malloc arenas (libuv's pool writes from 4 threads) each
  * hold tens of MiB that a worker does not need: about 70 MiB less for 2 workers × 2 downloads, ~5 % slower.
- * Settings the operator passed (node flags, MALLOC_ARENA_MAX) win. The supervisor's script flags (`-e`, `-p`) are
- * dropped: a worker given `-e 'import("./main.js")'` would run that instead of its entry — a supervisor per worker.
+ * The supervisor's own young-generation size (it serves the API: see package.json) is not the workers'; an
+ * operator's MALLOC_ARENA_MAX wins. The supervisor's script flags (`-e`, `-p`) are dropped: a worker given
+ * `-e 'import("./main.js")'` would run that instead of its entry — a supervisor per worker.
  */
 export function workerExecArgv(parentArgv: readonly string[]): string[] {
   const kept: string[] = [];
   for (let i = 0; i < parentArgv.length; i++) {
     const arg = parentArgv[i] as string;
     if (evalFlags.has(arg)) i++; // and its script
-    else if (![...evalFlags].some((flag) => flag.startsWith('--') && arg.startsWith(`${flag}=`))) kept.push(arg);
+    else if (!arg.startsWith('--max-semi-space-size') && ![...evalFlags].some((flag) => flag.startsWith('--') && arg.startsWith(`${flag}=`))) kept.push(arg);
   }
-  return kept.some((arg) => arg.startsWith('--max-semi-space-size')) ? kept : [...kept, '--max-semi-space-size=1'];
+  return [...kept, '--max-semi-space-size=1'];
 }
 
 const evalFlags = new Set(['-e', '--eval', '-p', '--print']);

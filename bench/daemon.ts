@@ -20,6 +20,13 @@ export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
  */
 export const privateBuildRoot = path.join(process.env.BENCH_WORK_DIR ?? '/tmp/mediad-bench-work', 'build');
 
+/** The node flags `npm start` runs the daemon with (package.json), so the bench measures what ships. */
+export function shippedNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const words = start.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1, words.indexOf('dist/src/main.js'));
+}
+
 export interface DaemonSettings {
   readonly workers: number;
   /** MEDIAD_JOBS_PER_WORKER: downloads each worker runs at once. */
@@ -119,7 +126,7 @@ export async function startDaemon(settings: DaemonSettings): Promise<RunningDaem
     await rm(settings.cpuProfileDir, { recursive: true, force: true }); // only this daemon's profiles
     await mkdir(settings.cpuProfileDir, { recursive: true });
   }
-  const args = [...profileFlags, ...(settings.fromSource ? ['--import', 'tsx', 'src/main.ts'] : [path.join(privateBuildRoot, 'dist', 'src', 'main.js')])];
+  const args = [...shippedNodeFlags(), ...profileFlags, ...(settings.fromSource ? ['--import', 'tsx', 'src/main.ts'] : [path.join(privateBuildRoot, 'dist', 'src', 'main.js')])];
   const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   own(child);
   const log = createWriteStream(logFile);

@@ -190,9 +190,25 @@ export function residentBytes(pid: number): number {
   }
 }
 
+/** RssAnon + RssShmem (pages of this process alone) and RssFile (mapped files: mostly the node binary, shared by every node process). */
+export function residentParts(pid: number): { own: number; file: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+([0-9]+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { own: kib('RssAnon') + kib('RssShmem'), file: kib('RssFile') };
+  } catch {
+    return { own: 0, file: 0 };
+  }
+}
+
 export interface MemoryPeaks {
   /** Highest sum of supervisor + workers seen in one sample. */
   readonly mediadBytes: number;
+  /**
+   * Highest physical memory of supervisor + workers together: their own pages summed, plus the file pages once
+   * (all of them map the same node binary; summing VmRSS counts its ~40 MiB once per process).
+   */
+  readonly uniqueBytes: number;
   readonly supervisorBytes: number;
   /** Highest RSS of any single worker. */
   readonly workerBytes: number;
@@ -204,15 +220,17 @@ export interface MemoryPeaks {
 
 /** Samples the daemon's resident memory every `intervalMs` until stopped. */
 export function sampleMemory(rootPid: number, intervalMs = 100): { stop(): MemoryPeaks } {
-  let peaks: MemoryPeaks = { mediadBytes: 0, supervisorBytes: 0, workerBytes: 0, redisBytes: 0, idleBytes: -1, samples: 0 };
+  let peaks: MemoryPeaks = { mediadBytes: 0, uniqueBytes: 0, supervisorBytes: 0, workerBytes: 0, redisBytes: 0, idleBytes: -1, samples: 0 };
   const sample = () => {
     const tree = daemonProcesses(rootPid);
     const supervisor = residentBytes(rootPid);
     const workers = tree.workers.map((worker) => residentBytes(worker.pid));
     const redis = tree.redis.reduce((sum, stat) => sum + residentBytes(stat.pid), 0);
     const mediad = supervisor + workers.reduce((sum, bytes) => sum + bytes, 0);
+    const parts = [rootPid, ...tree.workers.map((worker) => worker.pid)].map(residentParts);
+    const unique = parts.reduce((sum, part) => sum + part.own, 0) + Math.max(0, ...parts.map((part) => part.file));
     peaks = {
-      mediadBytes: Math.max(peaks.mediadBytes, mediad), supervisorBytes: Math.max(peaks.supervisorBytes, supervisor),
+      mediadBytes: Math.max(peaks.mediadBytes, mediad), uniqueBytes: Math.max(peaks.uniqueBytes, unique), supervisorBytes: Math.max(peaks.supervisorBytes, supervisor),
       workerBytes: Math.max(peaks.workerBytes, ...workers), redisBytes: Math.max(peaks.redisBytes, redis),
       idleBytes: peaks.idleBytes < 0 ? mediad : peaks.idleBytes, samples: peaks.samples + 1,
     };

@@ -12,7 +12,9 @@ describe('loadConfig', () => {
     assert.equal(config.redisUrl, null);
     assert.equal(config.downloadDir, path.resolve('/srv', 'downloads'));
     assert.equal(config.stateDir, path.resolve('/srv', '.mediad'));
-    assert.equal(config.workers, 4);
+    assert.equal(config.workers, 2);
+    assert.equal(config.jobsPerWorker, 2);
+    assert.equal(config.hashFiles, false);
     assert.equal(config.allowPrivateNetworks, false);
     assert.equal(config.logLevel, 'info');
     assert.equal(config.checkpointIntervalBytes, 8 * 1024 * 1024);

@@ -62,7 +62,7 @@ export interface PartialDownload {
 class ResourceChanged extends Error {}
 
 const maxRestartsPerRun = 3;
-const writeBlockBytes = 512 * 1024;
+const writeBlockBytes = 256 * 1024;
 const writeBlockMaxWaitMs = 100;
 const maxWritevBlocks = 256;
 const maxQuickRetriesPerSegment = 50; // resets that still make progress are retried at once, without spending a job attempt
@@ -290,8 +290,9 @@ class Transfer {
   private async consume(segment: Segment, response: HttpResponse): Promise<void> {
     // Chunks arrive as small as the sender's pacing (often 16–64 KiB); each write goes through libuv's thread
     // pool and pauses the body, which was a third of a worker's CPU in the capped-CDN bench. Chunks wait in a
-    // list and go to disk together (one writev, no copy) once 512 KiB are in, or after 100 ms on a slow link.
-    // 512 KiB took ~15 % less CPU on a 2 GiB download than 256 KiB, for at most 4 MiB more across 16 connections.
+    // list and go to disk together (one writev, no copy) once 256 KiB are in, or after 100 ms on a slow link.
+    // 512 KiB blocks took ~15 % less CPU on a 2 GiB download but ~8 MiB more memory with 4 downloads, which the
+    // 250 MiB budget (bench workload 4) cannot spare.
     const pending: Buffer[] = [];
     let pendingBytes = 0;
     let lastFlushAt = this.context.now();

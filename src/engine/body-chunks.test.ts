@@ -46,6 +46,7 @@ describe('eachChunk', () => {
     let calls = 0;
     await eachChunk(body, () => ++calls < 2);
     assert.equal(calls, 2);
+    await new Promise(setImmediate); // a turn later, so a response that just ended can keep its connection
     assert.equal(body.destroyed, true);
   });
 
@@ -55,6 +56,7 @@ describe('eachChunk', () => {
     let calls = 0;
     await eachChunk(body, async () => ++calls < 3);
     assert.equal(calls, 3);
+    await new Promise(setImmediate);
     assert.equal(body.destroyed, true);
   });
 

@@ -30,9 +30,14 @@ export function eachChunk(body: Readable, take: (chunk: Buffer) => ChunkAnswer):
       if (error === undefined) resolve();
       else reject(error);
     };
+    // `take` runs inside undici's parser, before it has seen the end of the response: destroying the body right
+    // away would close a connection whose response is complete. A turn later the response is marked done (the
+    // socket goes back to the pool) or it is not (a split cut our range: then the connection must go).
     const stopReading = () => {
       settle();
-      if (!body.readableEnded) body.destroy();
+      setImmediate(() => {
+        if (!body.destroyed) body.destroy();
+      });
     };
     const onData = (chunk: Buffer) => {
       if (settled) return;

@@ -75,6 +75,8 @@ export interface Origin {
   activeConnections(): number;
   /** Most responses in flight at once, for one path or all. */
   peakConcurrentResponses(path?: string): number;
+  /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  connectionsAccepted(): number;
   /** Destroy every socket and stop listening. */
   close(): Promise<void>;
 }
@@ -250,7 +252,9 @@ export async function startOrigin(opts: { host?: string } = {}): Promise<Origin>
       res.destroy();
     });
   });
+  let accepted = 0;
   server.on('connection', (socket: Socket) => {
+    accepted++;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -296,6 +300,7 @@ export async function startOrigin(opts: { host?: string } = {}): Promise<Origin>
     },
     bytesServed: (path) => (path === undefined ? servedTotal : (servedByPath.get(normalizePath(path)) ?? 0)),
     activeConnections: () => sockets.size,
+    connectionsAccepted: () => accepted,
     peakConcurrentResponses: (path) => (path === undefined ? peakTotal : (peaks.get(normalizePath(path)) ?? 0)),
     async close() {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -54,6 +54,18 @@ describe('segmented downloads', () => {
     assert.equal(origin.bytesServed('/four.bin'), data.length, 'not one byte fetched twice');
   });
 
+  it('gives every connection back to the pool when its range is done, so the next download reuses them', async () => {
+    const data = randomBytesSeeded(16 * MiB, 7);
+    origin.setFile('/reuse.bin', data);
+    const dir = () => mkdtemp(path.join(tmpdir(), 'mediad-seg-'));
+    const before = origin.connectionsAccepted();
+    assert.equal(await sha256File((await run(await dir(), origin.url('/reuse.bin'), 4, 4 * MiB)).dataPath), sha256(data));
+    const first = origin.connectionsAccepted() - before;
+    assert.ok(first <= 4, `the first download opened ${first} connections for its 4 ranges`);
+    assert.equal(await sha256File((await run(await dir(), origin.url('/reuse.bin'), 4, 4 * MiB)).dataPath), sha256(data));
+    assert.equal(origin.connectionsAccepted() - before, first, 'the second download opened no new connection');
+  });
+
   it('resumes every segment at its checkpointed offset', async () => {
     const data = randomBytesSeeded(16 * MiB, 2);
     origin.setFile('/resume.bin', data);

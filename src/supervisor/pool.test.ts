@@ -9,6 +9,7 @@ describe('workerExecArgv', () => {
     { name: 'the supervisor\'s semi-space size is not the workers\'', parent: ['--max-semi-space-size=4'], expected: ['--max-semi-space-size=1'] },
     { name: 'drops -e and its script, so a worker runs its own entry', parent: ['--max-old-space-size=512', '-e', 'import("./dist/src/main.js")'], expected: ['--max-old-space-size=512', '--max-semi-space-size=1'] },
     { name: 'drops --eval=…, --print and -p too', parent: ['--eval=1', '--print', 'x', '-p', 'y', '--trace-warnings'], expected: ['--trace-warnings', '--max-semi-space-size=1'] },
+    { name: 'drops --input-type, which node refuses without -e', parent: ['--input-type=module', '-e', 'import("./main.js")'], expected: ['--max-semi-space-size=1'] },
   ];
   for (const { name, parent, expected } of cases) it(name, () => assert.deepEqual(workerExecArgv(parent), expected));
 });

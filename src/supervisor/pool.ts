@@ -52,14 +52,15 @@ export function respawnDelayMs(restartsInARow: number): number {
  * hold tens of MiB that a worker does not need: about 70 MiB less for 2 workers × 2 downloads, ~5 % slower.
  * The supervisor's own young-generation size (it serves the API: see package.json) is not the workers'; an
  * operator's MALLOC_ARENA_MAX wins. The supervisor's script flags (`-e`, `-p`) are dropped: a worker given
- * `-e 'import("./main.js")'` would run that instead of its entry — a supervisor per worker.
+ * `-e 'import("./main.js")'` would run that instead of its entry — a supervisor per worker — and `--input-type`
+ * without `-e` makes node refuse to start.
  */
 export function workerExecArgv(parentArgv: readonly string[]): string[] {
   const kept: string[] = [];
   for (let i = 0; i < parentArgv.length; i++) {
     const arg = parentArgv[i] as string;
     if (evalFlags.has(arg)) i++; // and its script
-    else if (!arg.startsWith('--max-semi-space-size') && ![...evalFlags].some((flag) => flag.startsWith('--') && arg.startsWith(`${flag}=`))) kept.push(arg);
+    else if (!arg.startsWith('--max-semi-space-size') && !arg.startsWith('--input-type') && ![...evalFlags].some((flag) => flag.startsWith('--') && arg.startsWith(`${flag}=`))) kept.push(arg);
   }
   return [...kept, '--max-semi-space-size=1'];
 }

@@ -14,8 +14,6 @@ export interface ProcessorDeps {
   readonly store: JobStore;
   readonly now: () => number;
   readonly run: (record: JobRecord, job: Job, signal: AbortSignal) => Promise<JobOutcome>;
-  /** A job starts (`true`) or ends (`false`) running here. */
-  readonly onBusy: (jobId: string, running: boolean) => void;
 }
 
 /** Carries a server's Retry-After to the backoff strategy through BullMQ. */
@@ -42,13 +40,8 @@ export function createProcessor(deps: ProcessorDeps) {
       throw new UnrecoverableError('MEDIAD_ERR_CANCELED');
     }
     await deps.store.update(id, { state: 'active', startedAt: record.startedAt ?? iso(), attempts: job.attemptsMade + 1, error: null }, true);
-    deps.onBusy(id, true);
-    try {
-      const outcome = await deps.run(record, job, signal ?? new AbortController().signal);
-      return await applyOutcome(outcome, job, token, deps, iso);
-    } finally {
-      deps.onBusy(id, false);
-    }
+    const outcome = await deps.run(record, job, signal ?? new AbortController().signal);
+    return await applyOutcome(outcome, job, token, deps, iso);
   };
 }
 

@@ -18,6 +18,7 @@ import { connectRedis, type RedisTarget } from '../redis/connection.ts';
 import { createBackoffStrategy, createProcessor } from './bullmq-adapter.ts';
 import { isToWorker, type FromWorker } from './messages.ts';
 import { exitWhenParentDies } from './parent-watch.ts';
+import { oneRunPerJob } from './one-run-per-job.ts';
 import { startProgressReporter } from './progress-reporter.ts';
 import { runFileJob } from './run-file-job.ts';
 import type { ResolveUrl } from '../sources/resolve-url.ts';
@@ -58,7 +59,21 @@ const settings = {
   checkpointIntervalBytes: config.checkpointIntervalBytes, checkpointIntervalMs: config.checkpointIntervalMs,
 };
 
-async function runJob(record: JobRecord, _job: Job, signal: AbortSignal): Promise<JobOutcome> {
+// one run per job in this process; the supervisor hears which jobs run here whenever that changes
+const runs = oneRunPerJob();
+const reportJobs = () => send({ type: 'jobs', jobIds: runs.running() });
+
+async function runJob(record: JobRecord, job: Job, signal: AbortSignal): Promise<JobOutcome> {
+  const result = runs.run(record.id, () => runJobOnce(record, job, signal));
+  reportJobs();
+  try {
+    return await result;
+  } finally {
+    reportJobs();
+  }
+}
+
+async function runJobOnce(record: JobRecord, _job: Job, signal: AbortSignal): Promise<JobOutcome> {
   const log = logger.child({ jobId: record.id });
   const controller = new AbortController();
   const forward = () => controller.abort(signal.reason);
@@ -86,13 +101,7 @@ async function runJob(record: JobRecord, _job: Job, signal: AbortSignal): Promis
   }
 }
 
-const running = new Set<string>();
-const onBusy = (jobId: string, busy: boolean) => {
-  if (busy) running.add(jobId);
-  else running.delete(jobId);
-  send({ type: 'jobs', jobIds: [...running] });
-};
-const worker = new Worker(queueName, createProcessor({ store, now: Date.now, run: runJob, onBusy }), {
+const worker = new Worker(queueName, createProcessor({ store, now: Date.now, run: runJob }), {
   connection, prefix: bullPrefix, concurrency: config.jobsPerWorker, lockDuration: config.jobLockMs, stalledInterval: config.stalledCheckIntervalMs,
   maxStalledCount: 1_000_000, // a job whose worker died is resumed from its checkpoint, never failed for it
   settings: { backoffStrategy: createBackoffStrategy(config.retryBaseDelayMs, config.retryMaxDelayMs) },

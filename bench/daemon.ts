@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import { Pool } from 'undici';
 import { own } from './child-registry.ts';
 import { observe } from './observations.ts';
-import { daemonProcesses, isRunning, processesMentioning } from './proc-stats.ts';
+import { isRunning } from '../src/proc-stat.ts';
+import { daemonProcesses, processesMentioning } from './proc-stats.ts';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { isRunning, readProcStat, type ProcStat } from '../src/proc-stat.ts';
 
 export const clockTicksPerSecond = readClockTicks();
 
@@ -14,39 +15,6 @@ function readClockTicks(): number {
     return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
   } catch {
     return 100;
-  }
-}
-
-interface ProcStat {
-  readonly pid: number;
-  readonly ppid: number;
-  /** utime + stime, in clock ticks. */
-  readonly ownTicks: number;
-  /** cutime + cstime: children this process has reaped. */
-  readonly reapedChildTicks: number;
-}
-
-function readStat(pid: number): ProcStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // comm may contain spaces and ')': fields start after the last ')'; index 0 is the state
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const at = (index: number) => Number(fields[index]);
-  return { pid, ppid: at(1), ownTicks: at(11) + at(12), reapedChildTicks: at(13) + at(14) };
-}
-
-/** True while the process exists and is not a zombie. */
-export function isRunning(pid: number): boolean {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
   }
 }
 
@@ -62,7 +30,7 @@ function allStats(): ProcStat[] {
   const stats: ProcStat[] = [];
   for (const entry of readdirSync('/proc')) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-    const stat = readStat(Number(entry));
+    const stat = readProcStat(Number(entry));
     if (stat) stats.push(stat);
   }
   return stats;
@@ -136,7 +104,7 @@ export function cpuSnapshot(daemonPid: number | undefined, originPid: number | u
     supervisor: seconds(tree?.supervisor?.ownTicks ?? 0),
     workers: seconds(sum(tree?.workers) + (tree?.supervisor?.reapedChildTicks ?? 0)),
     redis: seconds(sum(tree?.redis)),
-    origin: seconds(originPid === undefined ? 0 : readStat(originPid)?.ownTicks ?? 0),
+    origin: seconds(originPid === undefined ? 0 : readProcStat(originPid)?.ownTicks ?? 0),
     bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     machineBusy: seconds(machine.busy),
     machineTotal: seconds(machine.total),

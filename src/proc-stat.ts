@@ -32,8 +32,8 @@ export function readProcStat(pid: number): ProcStat | undefined {
   };
 }
 
-/** Alive in the sense that matters here: it exists and is not a zombie. */
+/** Alive in the sense that matters here: it exists and is neither a zombie nor dead (X, seen only in passing). */
 export function isRunning(pid: number): boolean {
   const stat = readProcStat(pid);
-  return stat !== undefined && stat.state !== 'Z';
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }

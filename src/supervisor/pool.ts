@@ -59,13 +59,14 @@ export function workerExecArgv(parentArgv: readonly string[]): string[] {
   const kept: string[] = [];
   for (let i = 0; i < parentArgv.length; i++) {
     const arg = parentArgv[i] as string;
-    if (evalFlags.has(arg)) i++; // and its script
-    else if (!arg.startsWith('--max-semi-space-size') && !arg.startsWith('--input-type') && ![...evalFlags].some((flag) => flag.startsWith('--') && arg.startsWith(`${flag}=`))) kept.push(arg);
+    if (scriptFlags.has(arg)) i++; // and its script
+    else if (!notForWorkers.test(arg)) kept.push(arg);
   }
   return [...kept, '--max-semi-space-size=1'];
 }
 
-const evalFlags = new Set(['-e', '--eval', '-p', '--print']);
+const scriptFlags = new Set(['-e', '--eval', '-p', '--print']);
+const notForWorkers = /^--(max-semi-space-size|input-type)|^--(eval|print)=/;
 
 export function workerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env['MALLOC_ARENA_MAX'] === undefined ? { ...env, MALLOC_ARENA_MAX: '2' } : env;

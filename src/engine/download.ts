@@ -10,6 +10,7 @@ import path from 'node:path';
 import { MediadError } from '../errors.ts';
 import { dataFileName, loadCheckpoint, removeCheckpoint, truncateToCheckpoint, writeCheckpoint, checkpointVersion, type Checkpoint } from './checkpoint.ts';
 import { eachChunk, type ChunkAnswer } from './body-chunks.ts';
+import { writeBlocksAt } from './write-blocks.ts';
 import { toMediadError } from './classify.ts';
 import { failForStatus, type HttpClient, type HttpResponse } from './http-client.ts';
 import { acquirePartialLock, type PartialLock } from './partial-lock.ts';
@@ -64,7 +65,6 @@ class ResourceChanged extends Error {}
 const maxRestartsPerRun = 3;
 const writeBlockBytes = 256 * 1024;
 const writeBlockMaxWaitMs = 100;
-const maxWritevBlocks = 256;
 const maxQuickRetriesPerSegment = 50; // resets that still make progress are retried at once, without spending a job attempt
 
 export async function downloadToPartial(dir: string, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext): Promise<PartialDownload> {
@@ -336,19 +336,11 @@ class Transfer {
     }
   }
 
-  /**
-   * Writes the first `size` bytes of `blocks` at `position`. writev() may write less than asked (a nearly full
-   * disk) and fail only on the next call: count exactly what it wrote.
-   */
-  private async writeAt(segment: Segment, blocks: Buffer[], size: number, position: number): Promise<void> {
-    let left = trimTo(blocks, size);
-    for (let offset = 0; offset < size;) {
-      const { bytesWritten } = await this.file.writev(left, position + offset);
-      offset += bytesWritten;
-      segment.written += bytesWritten;
-      this.bytesSinceCheckpoint += bytesWritten;
-      if (offset < size) left = skip(left, bytesWritten);
-    }
+  private async writeAt(segment: Segment, blocks: readonly Buffer[], size: number, position: number): Promise<void> {
+    await writeBlocksAt(this.file, blocks, size, position, (bytes) => {
+      segment.written += bytes; // exactly what reached the file, also when a later writev fails
+      this.bytesSinceCheckpoint += bytes;
+    });
   }
 
   private report(): void {
@@ -405,29 +397,4 @@ class Transfer {
       this.context.log.warn({ err: (error as Error).message }, 'could not checkpoint after failure; the last checkpoint stands');
     }
   }
-}
-
-/** The first `size` bytes of `blocks` (a view, no copy); very many tiny chunks are joined so writev stays under IOV_MAX. */
-function trimTo(blocks: readonly Buffer[], size: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0, taken = 0; i < blocks.length && taken < size; i++) {
-    const block = blocks[i] as Buffer;
-    const part = taken + block.length > size ? block.subarray(0, size - taken) : block;
-    out.push(part);
-    taken += part.length;
-  }
-  return out.length > maxWritevBlocks ? [Buffer.concat(out, size)] : out;
-}
-
-/** `blocks` without their first `bytes` bytes. */
-function skip(blocks: readonly Buffer[], bytes: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (const block of blocks) {
-    if (bytes >= block.length) bytes -= block.length;
-    else {
-      out.push(bytes > 0 ? block.subarray(bytes) : block);
-      bytes = 0;
-    }
-  }
-  return out;
 }

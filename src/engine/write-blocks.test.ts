@@ -1,0 +1,54 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, open, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { firstBytes, withoutFirstBytes, writeBlocksAt } from './write-blocks.ts';
+
+const bufs = (...texts: string[]) => texts.map((text) => Buffer.from(text));
+const texts = (blocks: readonly Buffer[]) => blocks.map((block) => block.toString());
+
+describe('firstBytes', () => {
+  const cases: { name: string; blocks: string[]; size: number; expected: string[] }[] = [
+    { name: 'all of them when size covers them', blocks: ['abc', 'de'], size: 5, expected: ['abc', 'de'] },
+    { name: 'cuts inside a block', blocks: ['abc', 'de'], size: 4, expected: ['abc', 'd'] },
+    { name: 'stops at a block boundary', blocks: ['abc', 'de'], size: 3, expected: ['abc'] },
+    { name: 'nothing for size 0', blocks: ['abc'], size: 0, expected: [] },
+  ];
+  for (const { name, blocks, size, expected } of cases) it(name, () => assert.deepEqual(texts(firstBytes(bufs(...blocks), size)), expected));
+
+  it('joins more than 256 tiny blocks into one, so writev stays under IOV_MAX', () => {
+    const many = Array.from({ length: 300 }, (_, i) => Buffer.from([i % 256]));
+    const joined = firstBytes(many, 299);
+    assert.equal(joined.length, 1);
+    assert.deepEqual(joined[0], Buffer.concat(many).subarray(0, 299));
+  });
+});
+
+describe('withoutFirstBytes', () => {
+  const cases: { name: string; blocks: string[]; bytes: number; expected: string[] }[] = [
+    { name: 'drops whole blocks', blocks: ['abc', 'de'], bytes: 3, expected: ['de'] },
+    { name: 'starts inside a block', blocks: ['abc', 'de'], bytes: 1, expected: ['bc', 'de'] },
+    { name: 'keeps everything for 0', blocks: ['abc', 'de'], bytes: 0, expected: ['abc', 'de'] },
+    { name: 'nothing left', blocks: ['abc', 'de'], bytes: 5, expected: [] },
+  ];
+  for (const { name, blocks, bytes, expected } of cases) it(name, () => assert.deepEqual(texts(withoutFirstBytes(bufs(...blocks), bytes)), expected));
+});
+
+describe('writeBlocksAt', () => {
+  it('writes the first size bytes at the position through short writes, reporting each part', async () => {
+    const target = path.join(await mkdtemp(path.join(tmpdir(), 'mediad-wb-')), 'data');
+    const file = await open(target, 'w+');
+    try {
+      await file.write(Buffer.from('0123456789'), 0, 10, 0);
+      // a nearly full disk: every writev writes at most 3 bytes
+      const short = { writev: (blocks: Buffer[], position: number) => file.writev(firstBytes(blocks, 3), position) };
+      const parts: number[] = [];
+      await writeBlocksAt(short, bufs('ab', 'cdef', 'gh'), 7, 2, (bytes) => parts.push(bytes));
+      assert.deepEqual(parts, [3, 3, 1]);
+    } finally {
+      await file.close();
+    }
+    assert.equal(await readFile(target, 'utf8'), '01abcdefg9', 'bytes 2-8 replaced, nothing past size written');
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * Writes a list of buffers at a file position with writev, without joining them first, and survives short
+ * writes: writev() may write less than asked (a nearly full disk) and fail only on the next call.
+ */
+
+/** What is needed of a FileHandle. */
+export interface VectorWriter {
+  writev(buffers: Buffer[], position: number): Promise<{ bytesWritten: number }>;
+}
+
+/** writev takes at most IOV_MAX (1024 on Linux) buffers; far more tiny chunks than this are joined instead. */
+const maxWritevBlocks = 256;
+
+/** Writes the first `size` bytes of `blocks` at `position`; `onWritten` hears every part that reached the file. */
+export async function writeBlocksAt(file: VectorWriter, blocks: readonly Buffer[], size: number, position: number, onWritten: (bytes: number) => void): Promise<void> {
+  let left = firstBytes(blocks, size);
+  for (let offset = 0; offset < size;) {
+    const { bytesWritten } = await file.writev(left, position + offset);
+    offset += bytesWritten;
+    onWritten(bytesWritten);
+    if (offset < size) left = withoutFirstBytes(left, bytesWritten);
+  }
+}
+
+/** The first `size` bytes of `blocks` (views, no copy), joined into one when they are very many. */
+export function firstBytes(blocks: readonly Buffer[], size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0, taken = 0; i < blocks.length && taken < size; i++) {
+    const block = blocks[i] as Buffer;
+    const part = taken + block.length > size ? block.subarray(0, size - taken) : block;
+    out.push(part);
+    taken += part.length;
+  }
+  return out.length > maxWritevBlocks ? [Buffer.concat(out, size)] : out;
+}
+
+/** `blocks` without their first `bytes` bytes. */
+export function withoutFirstBytes(blocks: readonly Buffer[], bytes: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const block of blocks) {
+    if (bytes >= block.length) bytes -= block.length;
+    else {
+      out.push(bytes > 0 ? block.subarray(bytes) : block);
+      bytes = 0;
+    }
+  }
+  return out;
+}

@@ -1,9 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkpointVersion, findCheckpointProblem, loadCheckpoint, truncateToCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { tempDirs } from '../../test/helpers/temp-dirs.ts';
+
+const tempDir = tempDirs('mediad-cp-');
 
 const url = 'http://origin/a.bin';
 const base: Checkpoint = {
@@ -28,7 +30,7 @@ describe('findCheckpointProblem', () => {
 
 describe('checkpoint files', () => {
   it('round-trips and reports a torn checkpoint as discarded', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'mediad-cp-'));
+    const dir = await tempDir();
     await writeFile(path.join(dir, 'data.part'), Buffer.alloc(100));
     await writeCheckpoint(dir, base);
     assert.deepEqual(await loadCheckpoint(dir, url), { checkpoint: base });
@@ -36,7 +38,7 @@ describe('checkpoint files', () => {
     assert.ok('discarded' in (await loadCheckpoint(dir, url)));
   });
   it('cuts the torn tail back to the last checkpointed byte', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'mediad-cp-'));
+    const dir = await tempDir();
     await writeFile(path.join(dir, 'data.part'), Buffer.alloc(100, 7));
     await truncateToCheckpoint(dir, base);
     assert.equal((await stat(path.join(dir, 'data.part'))).size, 60);

@@ -1,10 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { acquirePartialLock, currentOwner, judgeLock, processStartTime } from './partial-lock.ts';
+import { tempDirs } from '../../test/helpers/temp-dirs.ts';
+
+const tempDir = tempDirs('mediad-lock-');
 
 describe('judgeLock', () => {
   const me = { pid: 10, startTime: '100', supervisorPid: 1 };
@@ -21,7 +23,7 @@ describe('judgeLock', () => {
 
 describe('acquirePartialLock', () => {
   it('takes over a stale lock and refuses a live supervised holder', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'mediad-lock-'));
+    const dir = await tempDir();
     await writeFile(path.join(dir, 'lock'), JSON.stringify({ pid: 999_999, startTime: '1', supervisorPid: 1 }));
     const lock = await acquirePartialLock(dir);
     await lock.assertHeld();
@@ -39,7 +41,7 @@ describe('acquirePartialLock', () => {
   });
 
   it('kills an orphaned holder before taking the lock', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'mediad-lock-'));
+    const dir = await tempDir();
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
     const pid = child.pid as number;
     const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));

@@ -1,9 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, open, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { firstBytes, withoutFirstBytes, writeBlocksAt } from './write-blocks.ts';
+import { tempDirs } from '../../test/helpers/temp-dirs.ts';
+
+const tempDir = tempDirs('mediad-wb-');
 
 const bufs = (...texts: string[]) => texts.map((text) => Buffer.from(text));
 const texts = (blocks: readonly Buffer[]) => blocks.map((block) => block.toString());
@@ -37,7 +39,7 @@ describe('withoutFirstBytes', () => {
 
 describe('writeBlocksAt', () => {
   it('writes the first size bytes at the position through short writes, reporting each part', async () => {
-    const target = path.join(await mkdtemp(path.join(tmpdir(), 'mediad-wb-')), 'data');
+    const target = path.join(await tempDir(), 'data');
     const file = await open(target, 'w+');
     try {
       await file.write(Buffer.from('0123456789'), 0, 10, 0);

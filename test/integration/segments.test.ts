@@ -6,8 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkpointVersion, writeCheckpoint } from '../../src/engine/checkpoint.ts';
 import { downloadToPartial, type DownloadSettings } from '../../src/engine/download.ts';
@@ -15,6 +14,9 @@ import { createHttpClient, type HttpClient } from '../../src/engine/http-client.
 import type { Segment } from '../../src/engine/segments.ts';
 import { randomBytesSeeded, sha256, sha256File, startOrigin, type Origin, type ServedRequest } from '../helpers/origin.ts';
 import { MiB } from '../helpers/env.ts';
+import { tempDirs } from '../helpers/temp-dirs.ts';
+
+const tempDir = tempDirs('mediad-seg-');
 
 const quietLog = { info: () => undefined, warn: () => undefined };
 
@@ -46,7 +48,7 @@ describe('segmented downloads', () => {
     origin.behave('/four.bin', { throttleBytesPerSecond: 8 * MiB });
     const before = origin.requests.length;
     // 4 MiB segments: the probe and the three others are equal, so none is worth splitting and every byte is asked once
-    const result = await run(await mkdtemp(path.join(tmpdir(), 'mediad-seg-')), origin.url('/four.bin'), 4, 4 * MiB);
+    const result = await run(await tempDir(), origin.url('/four.bin'), 4, 4 * MiB);
     assert.equal(await sha256File(result.dataPath), sha256(data));
     assert.equal(origin.peakConcurrentResponses('/four.bin'), 4);
     const ranges = origin.requests.slice(before).map(parseRange).filter((range) => range !== undefined).sort((a, b) => a[0] - b[0]);
@@ -57,7 +59,7 @@ describe('segmented downloads', () => {
   it('gives every connection back to the pool when its range is done, so the next download reuses them', async () => {
     const data = randomBytesSeeded(16 * MiB, 7);
     origin.setFile('/reuse.bin', data);
-    const dir = () => mkdtemp(path.join(tmpdir(), 'mediad-seg-'));
+    const dir = tempDir;
     const before = origin.connectionsAccepted();
     assert.equal(await sha256File((await run(await dir(), origin.url('/reuse.bin'), 4, 4 * MiB)).dataPath), sha256(data));
     const first = origin.connectionsAccepted() - before;
@@ -73,7 +75,7 @@ describe('segmented downloads', () => {
     const head = await http.get(origin.url('/resume.bin'), { range: 'bytes=0-0' }, new AbortController().signal);
     const etag = head.headers.etag as string;
     head.body.resume();
-    const dir = await mkdtemp(path.join(tmpdir(), 'mediad-seg-'));
+    const dir = await tempDir();
     const segments: Segment[] = [0, 1, 2, 3].map((i) => ({ start: i * 4 * MiB, end: (i + 1) * 4 * MiB, written: (i + 1) * 512 * 1024 }));
     const partial = Buffer.alloc(data.length);
     for (const s of segments) data.copy(partial, s.start, s.start, s.start + s.written);
@@ -99,7 +101,7 @@ describe('segmented downloads', () => {
     const head = await http.get(origin.url('/split.bin'), { range: 'bytes=0-0' }, new AbortController().signal);
     const etag = head.headers.etag as string;
     head.body.resume();
-    const dir = await mkdtemp(path.join(tmpdir(), 'mediad-seg-'));
+    const dir = await tempDir();
     const partial = Buffer.alloc(data.length);
     data.copy(partial, 0, 0, 8 * MiB);
     await writeFile(path.join(dir, 'data.part'), partial);
@@ -120,7 +122,7 @@ describe('segmented downloads', () => {
     const data = randomBytesSeeded(8 * MiB, 4);
     origin.setFile('/norange.bin', data);
     origin.behave('/norange.bin', { ignoreRange: true });
-    const result = await run(await mkdtemp(path.join(tmpdir(), 'mediad-seg-')), origin.url('/norange.bin'), 4);
+    const result = await run(await tempDir(), origin.url('/norange.bin'), 4);
     assert.equal(await sha256File(result.dataPath), sha256(data));
     assert.equal(origin.peakConcurrentResponses('/norange.bin'), 1);
     assert.equal(origin.requests.filter((r) => r.path === '/norange.bin').length, 1);
@@ -134,7 +136,7 @@ describe('segmented downloads', () => {
     origin.behave('/changes.bin', { throttleBytesPerSecond: 4 * MiB, resetAfterBytes: 2 * MiB, resetTimes: 2 });
     origin.onBytesServed('/changes.bin', origin.bytesServed('/changes.bin') + 3 * MiB, () => origin.setFile('/changes.bin', second));
     const requestsBefore = origin.requests.length;
-    const result = await run(await mkdtemp(path.join(tmpdir(), 'mediad-seg-')), origin.url('/changes.bin'), 2);
+    const result = await run(await tempDir(), origin.url('/changes.bin'), 2);
     assert.ok(origin.requests.slice(requestsBefore).some((r) => r.status === 200 && r.ifRange), 'a resume met the new version (If-Range failed)');
     assert.equal(await sha256File(result.dataPath), sha256(second), 'every byte is from the new version, none from the old');
   });

@@ -7,8 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeMedia } from '../../src/postprocess/ffprobe.ts';
@@ -17,6 +16,9 @@ import { DOWNLOADABLE_STREAMS, FAKE_UPLOADER, type FakeVideo } from '../helpers/
 import { getMediaFixtures, type FixtureName, type MediaFixtures } from '../helpers/media-fixtures.ts';
 import { startOrigin, type Origin } from '../helpers/origin.ts';
 import { fastDaemonEnv } from '../helpers/env.ts';
+import { tempDirs } from '../helpers/temp-dirs.ts';
+
+const tempDir = tempDirs('mediad-fake-yt-');
 
 const preload = fileURLToPath(new URL('../helpers/youtube-preload.ts', import.meta.url));
 const videos: FakeVideo[] = [
@@ -49,7 +51,7 @@ describe('video and audio jobs', () => {
     fixtures = await getMediaFixtures();
     origin = await startOrigin();
     serveStreams();
-    specFile = path.join(await mkdtemp(path.join(tmpdir(), 'mediad-fake-yt-')), 'spec.json');
+    specFile = path.join(await tempDir(), 'spec.json');
     await writeSpec();
     daemon = await startDaemon({
       workers: 2,

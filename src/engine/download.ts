@@ -4,9 +4,10 @@
  * checkpoint, and restart from zero when the origin says the resource changed.
  * Returns when every byte is on disk and fsynced; finishing (hash, rename) is the caller's.
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { ensureReserve, releaseReserve } from './disk-reserve.ts';
+import { fstatSync, mkdirSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureReserve, releaseReserve } from './disk-reserve.ts';
 import { MediadError } from '../errors.ts';
 import { dataFileName, loadCheckpoint, removeCheckpoint, truncateToCheckpoint, writeCheckpoint, checkpointVersion, type Checkpoint } from './checkpoint.ts';
 import { eachChunk, type ChunkAnswer } from './body-chunks.ts';
@@ -68,7 +69,7 @@ const writeBlockMaxWaitMs = 100;
 const maxQuickRetriesPerSegment = 50; // resets that still make progress are retried at once, without spending a job attempt
 
 export async function downloadToPartial(dir: string, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext): Promise<PartialDownload> {
-  await mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true }); // synchronous: µs, where a thread-pool hand-off costs 20–40 µs of CPU
   const lock = await acquirePartialLock(dir, undefined, (message) => context.log.warn({ dir }, message));
   try {
     return await downloadLocked(dir, target, settings, context, lock);
@@ -150,7 +151,7 @@ class Transfer {
       // interval); a longer one records its end so a retry (e.g. after a full disk) finishes without fetching again.
       if (this.checkpointsStarted > 0 || this.resumed) await this.checkpoint();
       else await this.file.datasync(); // the finished file must never hold bytes that are not on disk
-      const size = (await this.file.stat()).size;
+      const size = fstatSync(this.file.fd).size;
       const total = this.identity.totalBytes ?? downloadedBytes(this.segments);
       if (size !== total) throw new MediadError('MEDIAD_ERR_SIZE_MISMATCH', `partial file has ${size} bytes, expected ${total}`);
       return { dataPath, totalBytes: total, resolvedUrl: this.resolvedUrl, contentDisposition: this.contentDisposition };
@@ -291,8 +292,7 @@ class Transfer {
     // Chunks arrive as small as the sender's pacing (often 16–64 KiB); each write goes through libuv's thread
     // pool and pauses the body, which was a third of a worker's CPU in the capped-CDN bench. Chunks wait in a
     // list and go to disk together (one writev, no copy) once 256 KiB are in, or after 100 ms on a slow link.
-    // 512 KiB blocks took ~15 % less CPU on a 2 GiB download but ~8 MiB more memory with 4 downloads, which the
-    // 250 MiB budget (bench workload 4) cannot spare.
+    // 512 KiB blocks: ~15 % less CPU on 2 GiB, but ~8 MiB more memory with 4 downloads (bench workload 4's budget).
     const pending: Buffer[] = [];
     let pendingBytes = 0;
     let lastFlushAt = this.context.now();

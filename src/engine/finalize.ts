@@ -3,10 +3,10 @@
  * hash, then hard-link under a free name (never overwriting a file that is
  * there) and record the result, so a crash at any step finishes the same
  * way on the next run instead of downloading again or leaving "name (1)".
+ * Its metadata calls are synchronous, like the partial lock's (see there why).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { link, mkdir, readFile, rename, rm, stat, writeFile, open } from 'node:fs/promises';
+import { closeSync, createReadStream, type Stats, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MediadError } from '../errors.ts';
 import { syncDirectory } from './checkpoint.ts';
@@ -30,8 +30,8 @@ export async function sha256OfFile(file: string): Promise<string> {
 /** A finish recorded by an earlier run whose job record was not updated before a crash. */
 export async function readRecordedFinish(partialDir: string): Promise<FinishedFile | undefined> {
   try {
-    const done = JSON.parse(await readFile(path.join(partialDir, doneFileName), 'utf8')) as FinishedFile;
-    const size = (await stat(done.path)).size;
+    const done = JSON.parse(readFileSync(path.join(partialDir, doneFileName), 'utf8')) as FinishedFile;
+    const size = statSync(done.path).size;
     return size === done.size ? done : undefined;
   } catch {
     return undefined;
@@ -51,7 +51,8 @@ export interface FinalizeInput {
 }
 
 export async function finalizeDownload(input: FinalizeInput): Promise<FinishedFile> {
-  const size = (await stat(input.dataPath)).size;
+  const sourceStat = statSync(input.dataPath);
+  const size = sourceStat.size;
   if (size !== input.expectedBytes) throw new MediadError('MEDIAD_ERR_SIZE_MISMATCH', `downloaded ${size} bytes, origin promised ${input.expectedBytes}`);
   // hashing reads the whole file again (about 1 s of CPU per GiB): only when asked to, or to check a promised checksum
   const sha256 = input.hash || input.expectedSha256 ? await sha256OfFile(input.dataPath) : null;
@@ -59,28 +60,27 @@ export async function finalizeDownload(input: FinalizeInput): Promise<FinishedFi
     throw new MediadError('MEDIAD_ERR_CHECKSUM_MISMATCH', `sha256 is ${sha256}, expected ${input.expectedSha256.toLowerCase()}`);
   }
   const target = path.join(input.downloadDir, input.filename);
-  await mkdir(path.dirname(target), { recursive: true });
-  const finalPath = await placeWithoutOverwrite(input.dataPath, target);
+  mkdirSync(path.dirname(target), { recursive: true });
+  const finalPath = placeWithoutOverwrite(input.dataPath, sourceStat, target);
   const finished: FinishedFile = { path: finalPath, name: path.basename(finalPath), size, sha256 };
-  await writeFile(path.join(input.partialDir, doneFileName), JSON.stringify(finished));
-  await rm(input.dataPath, { force: true });
+  writeFileSync(path.join(input.partialDir, doneFileName), JSON.stringify(finished));
+  rmSync(input.dataPath, { force: true });
   await syncDirectory(path.dirname(finalPath));
   return finished;
 }
 
 /** Hard-links `source` as `target`, `target (1)`, … ; a name that already is our inode (a crash after linking) is reused. */
-async function placeWithoutOverwrite(source: string, target: string): Promise<string> {
-  const sourceStat = await stat(source);
+function placeWithoutOverwrite(source: string, sourceStat: Stats, target: string): string {
   const name = path.basename(target);
   for (let n = 0; n < 10_000; n++) {
     const candidate = path.join(path.dirname(target), numberedName(name, n));
     try {
-      await link(source, candidate);
+      linkSync(source, candidate);
       return candidate;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') {
-        const existing = await stat(candidate).catch(() => undefined);
+        const existing = statSync(candidate, { throwIfNoEntry: false });
         if (existing && existing.ino === sourceStat.ino && existing.dev === sourceStat.dev) return candidate;
         continue;
       }
@@ -92,16 +92,16 @@ async function placeWithoutOverwrite(source: string, target: string): Promise<st
 }
 
 /** Filesystems without hard links: reserve the name with O_EXCL, then rename over our own placeholder. */
-async function renameExclusive(source: string, dir: string, name: string, from: number): Promise<string> {
+function renameExclusive(source: string, dir: string, name: string, from: number): string {
   for (let n = from; n < 10_000; n++) {
     const candidate = path.join(dir, numberedName(name, n));
     try {
-      await (await open(candidate, 'wx')).close();
+      closeSync(openSync(candidate, 'wx'));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw error;
     }
-    await rename(source, candidate);
+    renameSync(source, candidate);
     return candidate;
   }
   throw new MediadError('MEDIAD_ERR_DISK_UNWRITABLE', `no free name for ${name}`);

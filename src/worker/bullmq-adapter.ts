@@ -14,6 +14,11 @@ export interface ProcessorDeps {
   readonly store: JobStore;
   readonly now: () => number;
   readonly run: (record: JobRecord, job: Job, signal: AbortSignal) => Promise<JobOutcome>;
+  /**
+   * Removes a finished job's partial folder. Called only once the record says completed: until then the
+   * folder's done marker is what lets a run after a crash report the file instead of fetching it again.
+   */
+  readonly cleanUp: (jobId: string) => void;
 }
 
 /** Carries a server's Retry-After to the backoff strategy through BullMQ. */
@@ -33,7 +38,10 @@ export function createProcessor(deps: ProcessorDeps) {
     const id = job.id as string;
     const record = await deps.store.get(id);
     if (!record) throw new UnrecoverableError(`MEDIAD_ERR_NOT_FOUND: no record for job ${id}`);
-    if (record.state === 'completed' && record.file) return record.file; // finished before a crash hid it from BullMQ
+    if (record.state === 'completed' && record.file) { // finished before a crash hid it from BullMQ
+      deps.cleanUp(id);
+      return record.file;
+    }
     const iso = () => new Date(deps.now()).toISOString();
     if (record.cancelRequestedAt) {
       await deps.store.update(id, { state: 'canceled', error: new MediadError('MEDIAD_ERR_CANCELED').toJSON(), finishedAt: iso() });
@@ -54,6 +62,7 @@ async function applyOutcome(outcome: JobOutcome, job: Job, token: string | undef
         state: 'completed', file: outcome.file, error: null, finishedAt: iso(),
         progress: { stage: 'done', downloadedBytes: size, totalBytes: size, bytesPerSecond: 0, etaSeconds: 0 },
       }, false);
+      deps.cleanUp(id);
       return outcome.file;
     }
     case 'retry': {

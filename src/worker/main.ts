@@ -3,11 +3,13 @@
  * downloads at once (BullMQ concurrency), sharing one HTTP client and one Redis
  * connection, so the daemon runs workers × jobsPerWorker downloads in all.
  */
+import { rmSync } from 'node:fs';
 import { Worker, type Job } from 'bullmq';
 import { pino } from 'pino';
 import { loadConfig } from '../config.ts';
 import { addressPolicyFor } from '../engine/address-policy.ts';
 import { createHttpClient } from '../engine/http-client.ts';
+import { partialJobDir } from '../engine/partial-paths.ts';
 import { createRateLimiter } from '../engine/rate-limiter.ts';
 import { jobLimitOf } from '../limits/fair-share.ts';
 import { createSharedLimit } from '../limits/shared-limit.ts';
@@ -101,7 +103,9 @@ async function runJobOnce(record: JobRecord, _job: Job, signal: AbortSignal): Pr
   }
 }
 
-const worker = new Worker(queueName, createProcessor({ store, now: Date.now, run: runJob }), {
+// synchronous: a handful of unlinks, cheaper than thread-pool hand-offs (see engine/partial-lock.ts)
+const cleanUp = (jobId: string) => rmSync(partialJobDir(config.downloadDir, jobId), { recursive: true, force: true });
+const worker = new Worker(queueName, createProcessor({ store, now: Date.now, run: runJob, cleanUp }), {
   connection, prefix: bullPrefix, concurrency: config.jobsPerWorker, lockDuration: config.jobLockMs, stalledInterval: config.stalledCheckIntervalMs,
   maxStalledCount: 1_000_000, // a job whose worker died is resumed from its checkpoint, never failed for it
   settings: { backoffStrategy: createBackoffStrategy(config.retryBaseDelayMs, config.retryMaxDelayMs) },

@@ -1,5 +1,5 @@
 /** Runs a `file` job: download with the engine, verify, move into the download folder. */
-import { rm } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { toMediadError } from '../engine/classify.ts';
 import { downloadToPartial, type DownloadContext, type DownloadSettings } from '../engine/download.ts';
@@ -26,7 +26,7 @@ export interface JobRunContext {
 
 export async function runFileJob(record: JobRecord, context: JobRunContext): Promise<JobOutcome> {
   const jobDir = partialJobDir(context.downloadDir, record.id);
-  const streamDir = path.join(jobDir, 'file');
+  const streamDir = fileStreamDir(jobDir);
   try {
     const recorded = await readRecordedFinish(streamDir);
     if (recorded) return done(recorded);
@@ -42,16 +42,25 @@ export async function runFileJob(record: JobRecord, context: JobRunContext): Pro
       partialDir: streamDir, dataPath: partial.dataPath, downloadDir: context.downloadDir, filename,
       expectedBytes: partial.totalBytes, expectedSha256: record.request.sha256, hash: context.hashFiles,
     });
-    await rm(jobDir, { recursive: true, force: true });
-    return done(file);
+    return done(file); // the folder goes once the record says completed (createProcessor's cleanUp)
   } catch (error) {
     const reason = stopReasonOf(context.signal);
-    if (reason === 'canceled') await rm(jobDir, { recursive: true, force: true }); // a canceled download leaves nothing behind
+    if (reason === 'canceled') rmSync(jobDir, { recursive: true, force: true }); // a canceled download leaves nothing behind
     if (reason) return stopped(reason);
     const failure = toMediadError(error);
-    if (failure.code === 'MEDIAD_ERR_CHECKSUM_MISMATCH') await rm(jobDir, { recursive: true, force: true }); // known-bad bytes: nothing worth resuming
+    if (failure.code === 'MEDIAD_ERR_CHECKSUM_MISMATCH') rmSync(jobDir, { recursive: true, force: true }); // known-bad bytes: nothing worth resuming
     return failed(failure);
   }
+}
+
+/**
+ * A file job's partial data sits in its job folder itself: one folder less to create and delete per
+ * download, which on ext4 without a journal (the bench VM) costs a scan past every recently deleted inode.
+ * Partial data left by a version that used `<job>/file` is resumed from there.
+ */
+function fileStreamDir(jobDir: string): string {
+  const legacy = path.join(jobDir, 'file');
+  return existsSync(legacy) ? legacy : jobDir;
 }
 
 /** Per-job `connections` overrides the configured default. */

@@ -66,8 +66,7 @@ export async function runMediaJob(record: JobRecord, context: MediaJobContext): 
       partialDir: jobDir, dataPath: output.path, downloadDir: context.downloadDir, filename,
       expectedBytes: (await stat(output.path)).size, expectedSha256: record.request.sha256, hash: context.hashFiles,
     });
-    await rm(jobDir, { recursive: true, force: true });
-    return done(file);
+    return done(file); // the folder goes once the record says completed (createProcessor's cleanUp)
   } catch (error) {
     const reason = stopReasonOf(context.signal);
     if (reason === 'canceled') await rm(jobDir, { recursive: true, force: true });

@@ -22,7 +22,7 @@ async function startSlowDownload(daemon: Daemon, origin: Origin, name: string, b
   return { id: response.body.id, data };
 }
 
-const partialData = (daemon: Daemon, id: string) => path.join(daemon.downloadDir, '.mediad-partial', id, 'file', 'data.part');
+const partialData = (daemon: Daemon, id: string) => path.join(daemon.downloadDir, '.mediad-partial', id, 'data.part');
 
 describe('crash modes', () => {
   let origin: Origin;
@@ -89,7 +89,7 @@ describe('crash modes', () => {
       const { id, data } = await startSlowDownload(daemon, origin, 'torn.bin', 4 * MiB);
       await daemon.waitForJob(id, (job) => job.progress.downloadedBytes > MiB, { timeoutMs: 15_000 });
       await daemon.killTree();
-      await writeFile(path.join(daemon.downloadDir, '.mediad-partial', id, 'file', 'checkpoint.json'), '{"version":1,"url":"http://tor');
+      await writeFile(path.join(daemon.downloadDir, '.mediad-partial', id, 'checkpoint.json'), '{"version":1,"url":"http://tor');
       const requestsBefore = origin.requests.length;
       origin.behave('/torn.bin', { throttleBytesPerSecond: 8 * MiB });
       await daemon.restart();

@@ -53,7 +53,7 @@ describe('disk full and unwritable download folder', async () => {
     const failed = await daemon.waitForState(id, 'failed', 30_000);
     assert.equal(failed.error.code, 'MEDIAD_ERR_DISK_FULL');
     assert.equal(failed.attempts, 1, 'a full disk is not retried in a loop');
-    const partialDir = path.join(mountPoint, '.mediad-partial', id, 'file');
+    const partialDir = path.join(mountPoint, '.mediad-partial', id);
     assert.ok(existsSync(path.join(partialDir, 'checkpoint.json')), 'checkpoint kept');
     const kept = (await stat(path.join(partialDir, 'data.part'))).size;
     assert.ok(kept >= 4 * MiB, `partial data kept (${kept} bytes)`);

@@ -1,0 +1,129 @@
+/**
+ * A file job's partial folder on disk: where its data lives, that partial data
+ * from the earlier `<job>/file` layout still resumes, and that the folder (with
+ * its done marker) outlives a failed record update, so a crash in that window
+ * reports the file instead of fetching it again as "name (1)".
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Job } from 'bullmq';
+import { writeCheckpoint, checkpointVersion } from '../../src/engine/checkpoint.ts';
+import { createHttpClient, type HttpClient } from '../../src/engine/http-client.ts';
+import { partialJobDir } from '../../src/engine/partial-paths.ts';
+import { initialProgress, type JobRecord } from '../../src/queue/job-record.ts';
+import type { JobStore } from '../../src/queue/job-store.ts';
+import { createProcessor } from '../../src/worker/bullmq-adapter.ts';
+import type { ProgressReporter } from '../../src/worker/progress-reporter.ts';
+import { runFileJob, type JobRunContext } from '../../src/worker/run-file-job.ts';
+import { randomBytesSeeded, sha256, sha256File, startOrigin, type Origin } from '../helpers/origin.ts';
+import { tempDirs } from '../helpers/temp-dirs.ts';
+
+const MiB = 1024 * 1024;
+const tempDir = tempDirs('mediad-fjf-');
+const quietLog = { info: () => undefined, warn: () => undefined };
+const noProgress: ProgressReporter = { stage: () => undefined, bytes: () => undefined, percent: () => undefined, stop: async () => undefined };
+
+function recordFor(id: string, url: string): JobRecord {
+  return {
+    id, seq: 1, request: { url, kind: 'file', priority: 0, options: {} }, state: 'queued', progress: initialProgress,
+    attempts: 0, error: null, file: null, createdAt: new Date().toISOString(), startedAt: null, finishedAt: null, cancelRequestedAt: null,
+  };
+}
+
+/** Job records in memory; `failCompletedUpdates` makes storing "completed" fail, as when Redis is down at that moment. */
+function memoryStore(records: Map<string, JobRecord>) {
+  const store = {
+    failCompletedUpdates: 0,
+    async get(id: string) {
+      return records.get(id);
+    },
+    async update(id: string, fields: Partial<JobRecord>) {
+      if (fields.state === 'completed' && store.failCompletedUpdates > 0) {
+        store.failCompletedUpdates--;
+        throw new Error('redis is down');
+      }
+      records.set(id, { ...(records.get(id) as JobRecord), ...fields });
+    },
+  };
+  return store;
+}
+
+describe('file job partial folder', () => {
+  let origin: Origin;
+  let http: HttpClient;
+  before(async () => {
+    origin = await startOrigin();
+    http = createHttpClient({ isAddressAllowed: () => true, connectTimeoutMs: 5000, stallTimeoutMs: 5000, perHostConnections: 4, maxRedirects: 3 });
+  });
+  after(async () => {
+    await http?.close();
+    await origin?.close();
+  });
+
+  const contextFor = (downloadDir: string): JobRunContext => ({
+    http, downloadDir, signal: new AbortController().signal, log: quietLog, now: Date.now, progress: noProgress, hashFiles: false,
+    settings: { connections: 1, minSegmentBytes: MiB, checkpointIntervalBytes: 8 * MiB, checkpointIntervalMs: 2000 },
+  });
+
+  it('resumes partial data that an earlier version left under <job>/file, fetching only the rest', async () => {
+    const data = randomBytesSeeded(2 * MiB, 41);
+    origin.setFile('/legacy.bin', data, { etag: 'legacy-v1' });
+    const downloadDir = await tempDir();
+    const legacyDir = path.join(partialJobDir(downloadDir, 'j-legacy'), 'file');
+    await mkdir(legacyDir, { recursive: true });
+    await writeFile(path.join(legacyDir, 'data.part'), data.subarray(0, MiB));
+    const url = origin.url('/legacy.bin');
+    await writeCheckpoint(legacyDir, {
+      version: checkpointVersion, url, sourceUrl: url, resolvedUrl: url, contentDisposition: null,
+      etag: '"legacy-v1"', lastModified: null, totalBytes: 2 * MiB, segments: [{ start: 0, end: 2 * MiB, written: MiB }],
+    });
+    const before = origin.requests.length;
+
+    const outcome = await runFileJob(recordFor('j-legacy', url), contextFor(downloadDir));
+
+    assert.equal(outcome.kind, 'done');
+    assert.ok(outcome.kind === 'done');
+    assert.equal(await sha256File(outcome.file.path), sha256(data));
+    const served = origin.requests.slice(before);
+    assert.deepEqual(served.map((request) => request.range), [`bytes=${MiB}-${2 * MiB - 1}`]);
+    assert.equal(origin.bytesServed('/legacy.bin'), MiB);
+  });
+
+  it('keeps a finished job folder until its record says completed, so the retry reports the same file without fetching', async () => {
+    const data = randomBytesSeeded(64 * 1024, 42);
+    origin.setFile('/small.bin', data);
+    const downloadDir = await tempDir();
+    const records = new Map([['j-small', recordFor('j-small', origin.url('/small.bin'))]]);
+    const store = memoryStore(records);
+    const cleaned: string[] = [];
+    const processor = createProcessor({
+      store: store as unknown as JobStore, now: Date.now,
+      run: (record) => runFileJob(record, contextFor(downloadDir)),
+      cleanUp: (id) => {
+        cleaned.push(id);
+        rmSync(partialJobDir(downloadDir, id), { recursive: true, force: true });
+      },
+    });
+    const job = { id: 'j-small', attemptsMade: 0, opts: { attempts: 3 } } as unknown as Job;
+    const jobDir = partialJobDir(downloadDir, 'j-small');
+
+    store.failCompletedUpdates = 1;
+    await assert.rejects(processor(job, 'token'), /redis is down/);
+    assert.deepEqual(cleaned, [], 'nothing is cleaned up while the record does not say completed');
+    assert.ok(existsSync(path.join(jobDir, 'done.json')), 'the done marker stays');
+    assert.deepEqual(await readdir(jobDir), ['done.json'], 'file jobs keep their partial files in the job folder itself');
+    const requestsAfterFirst = origin.requests.length;
+
+    const file = await processor(job, 'token');
+
+    assert.equal(origin.requests.length, requestsAfterFirst, 'the retry fetched nothing');
+    assert.equal(file.name, 'small.bin');
+    assert.equal(await sha256File(file.path), sha256(data));
+    assert.deepEqual(await readdir(downloadDir).then((names) => names.filter((name) => !name.startsWith('.')).sort()), ['small.bin'], 'no "small (1).bin"');
+    assert.equal(records.get('j-small')?.state, 'completed');
+    assert.deepEqual(cleaned, ['j-small']);
+  });
+});

@@ -18,7 +18,7 @@ export interface ProcessorDeps {
    * Removes a finished job's partial folder. Called only once the record says completed: until then the
    * folder's done marker is what lets a run after a crash report the file instead of fetching it again.
    */
-  readonly cleanUp: (jobId: string) => void;
+  readonly cleanUp: (record: JobRecord) => Promise<void> | void;
 }
 
 /** Carries a server's Retry-After to the backoff strategy through BullMQ. */
@@ -39,7 +39,7 @@ export function createProcessor(deps: ProcessorDeps) {
     const record = await deps.store.get(id);
     if (!record) throw new UnrecoverableError(`MEDIAD_ERR_NOT_FOUND: no record for job ${id}`);
     if (record.state === 'completed' && record.file) { // finished before a crash hid it from BullMQ
-      deps.cleanUp(id);
+      await deps.cleanUp(record);
       return record.file;
     }
     const iso = () => new Date(deps.now()).toISOString();
@@ -49,12 +49,12 @@ export function createProcessor(deps: ProcessorDeps) {
     }
     await deps.store.update(id, { state: 'active', startedAt: record.startedAt ?? iso(), attempts: job.attemptsMade + 1, error: null }, true);
     const outcome = await deps.run(record, job, signal ?? new AbortController().signal);
-    return await applyOutcome(outcome, job, token, deps, iso);
+    return await applyOutcome(outcome, record, job, token, deps, iso);
   };
 }
 
-async function applyOutcome(outcome: JobOutcome, job: Job, token: string | undefined, deps: ProcessorDeps, iso: () => string): Promise<FileInfo> {
-  const id = job.id as string;
+async function applyOutcome(outcome: JobOutcome, record: JobRecord, job: Job, token: string | undefined, deps: ProcessorDeps, iso: () => string): Promise<FileInfo> {
+  const id = record.id;
   switch (outcome.kind) {
     case 'done': {
       const size = outcome.file.size;
@@ -62,7 +62,7 @@ async function applyOutcome(outcome: JobOutcome, job: Job, token: string | undef
         state: 'completed', file: outcome.file, error: null, finishedAt: iso(),
         progress: { stage: 'done', downloadedBytes: size, totalBytes: size, bytesPerSecond: 0, etaSeconds: 0 },
       }, false);
-      deps.cleanUp(id);
+      await deps.cleanUp(record);
       return outcome.file;
     }
     case 'retry': {

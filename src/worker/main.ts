@@ -4,6 +4,7 @@
  * connection, so the daemon runs workers × jobsPerWorker downloads in all.
  */
 import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { Worker, type Job } from 'bullmq';
 import { pino } from 'pino';
 import { loadConfig } from '../config.ts';
@@ -103,8 +104,17 @@ async function runJobOnce(record: JobRecord, _job: Job, signal: AbortSignal): Pr
   }
 }
 
-// synchronous: a handful of unlinks, cheaper than thread-pool hand-offs (see engine/partial-lock.ts)
-const cleanUp = (jobId: string) => rmSync(partialJobDir(config.downloadDir, jobId), { recursive: true, force: true });
+// A file job's folder holds a few small files (its data is the finished file now): synchronous unlinks are cheaper
+// than thread-pool hand-offs (see engine/partial-lock.ts). A media job's holds its streams, whose unlinks free gigabytes.
+async function cleanUp(record: JobRecord): Promise<void> {
+  const dir = partialJobDir(config.downloadDir, record.id);
+  try {
+    if (record.request.kind === 'file') rmSync(dir, { recursive: true, force: true });
+    else await rm(dir, { recursive: true, force: true });
+  } catch (error) {
+    logger.warn({ jobId: record.id, err: (error as Error).message }, 'could not remove the partial folder of a finished job');
+  }
+}
 const worker = new Worker(queueName, createProcessor({ store, now: Date.now, run: runJob, cleanUp }), {
   connection, prefix: bullPrefix, concurrency: config.jobsPerWorker, lockDuration: config.jobLockMs, stalledInterval: config.stalledCheckIntervalMs,
   maxStalledCount: 1_000_000, // a job whose worker died is resumed from its checkpoint, never failed for it

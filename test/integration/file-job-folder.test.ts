@@ -102,9 +102,9 @@ describe('file job partial folder', () => {
     const processor = createProcessor({
       store: store as unknown as JobStore, now: Date.now,
       run: (record) => runFileJob(record, contextFor(downloadDir)),
-      cleanUp: (id) => {
-        cleaned.push(id);
-        rmSync(partialJobDir(downloadDir, id), { recursive: true, force: true });
+      cleanUp: (record) => {
+        cleaned.push(record.id);
+        rmSync(partialJobDir(downloadDir, record.id), { recursive: true, force: true });
       },
     });
     const job = { id: 'j-small', attemptsMade: 0, opts: { attempts: 3 } } as unknown as Job;

@@ -17,6 +17,7 @@ import { getMediaFixtures, type FixtureName, type MediaFixtures } from '../helpe
 import { startOrigin, type Origin } from '../helpers/origin.ts';
 import { fastDaemonEnv } from '../helpers/env.ts';
 import { tempDirs } from '../helpers/temp-dirs.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const tempDir = tempDirs('mediad-fake-yt-');
 
@@ -79,6 +80,7 @@ describe('video and audio jobs', () => {
     assert.ok(origin.bytesServed('/videoplayback/133') >= fixtures.video240Mp4.sizeBytes);
     assert.ok(origin.bytesServed('/videoplayback/140') >= fixtures.audioM4a.sizeBytes);
     assert.equal(origin.bytesServed('/videoplayback/134'), 0, 'the 360p stream was not fetched');
+    await waitFor(() => !existsSync(path.join(daemon.downloadDir, '.mediad-partial', job.id)), { timeoutMs: 5000, what: 'the streams and their folder removed' });
   });
 
   it('muxes vp9 and opus into webm when asked for webm', async () => {

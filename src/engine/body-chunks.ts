@@ -7,12 +7,12 @@
  */
 import type { Readable } from 'node:stream';
 
+const ignore = () => undefined;
+
 /**
  * What `take` answers: `true` for more, `false` to stop reading (the body is destroyed), or a promise of
  * either, during which the body is paused (backpressure: a write or the bandwidth limit).
  */
-const ignore = () => undefined;
-
 export type ChunkAnswer = boolean | Promise<boolean>;
 
 /** Resolves when the body ended or `take` said stop; settles only once no `take` promise is pending; rejects with the body's error. */

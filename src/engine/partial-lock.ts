@@ -37,9 +37,14 @@ export function currentOwner(): LockOwner {
   return { pid: process.pid, startTime: ownStartTime, supervisorPid: process.ppid };
 }
 
+/** The same process: pid and kernel start time, so a reused pid is someone else. */
+function sameProcess(a: LockOwner | undefined, b: LockOwner): boolean {
+  return a !== undefined && a.pid === b.pid && a.startTime === b.startTime;
+}
+
 /** Pure decision on an existing lock. `alive` and `parentOf` describe the holder as the kernel sees it now. */
 export function judgeLock(holder: LockOwner, me: LockOwner, holderStartTime: string | undefined, holderParent: number | undefined): 'mine' | 'stale' | 'orphan' | 'held' {
-  if (holder.pid === me.pid && holder.startTime === me.startTime) return 'mine';
+  if (sameProcess(holder, me)) return 'mine';
   if (holderStartTime === undefined || holderStartTime !== holder.startTime) return 'stale';
   if (holderParent !== holder.supervisorPid) return 'orphan'; // its supervisor died: the kernel re-parented it
   return 'held';
@@ -95,13 +100,13 @@ export async function acquirePartialLock(dir: string, me: LockOwner = currentOwn
   const lock: PartialLock = {
     async assertHeld() {
       const now = readOwner(file);
-      if (!now || now.pid !== me.pid || now.startTime !== me.startTime) {
+      if (!sameProcess(now, me)) {
         throw new MediadError('MEDIAD_ERR_PARTIAL_LOCKED', `lock on ${dir} was taken over by process ${now?.pid ?? 'unknown'}`);
       }
     },
     async release() {
       const now = readOwner(file);
-      if (now && now.pid === me.pid && now.startTime === me.startTime) rmSync(file, { force: true });
+      if (sameProcess(now, me)) rmSync(file, { force: true });
     },
   };
   await lock.assertHeld(); // two takers racing: the last rename wins (also over a fresh create), the other backs off here

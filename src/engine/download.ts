@@ -17,7 +17,7 @@ import { failForStatus, type HttpClient, type HttpResponse } from './http-client
 import { acquirePartialLock, type PartialLock } from './partial-lock.ts';
 import { canResume, checkResumeResponse } from './resume-check.ts';
 import { parseRetryAfter } from './retry-delay.ts';
-import { chooseSplit, downloadedBytes, isComplete, planAfterProbe, planSegments, type Segment } from './segments.ts';
+import { chooseSplit, downloadedBytes, isComplete, planAfterProbe, planSegments, roomAt, type Segment } from './segments.ts';
 import { headerValue, identityOf, ifRangeFor, parseContentRange, type ResourceIdentity } from './validators.ts';
 
 export interface DownloadTarget {
@@ -300,8 +300,7 @@ class Transfer {
       lastFlushAt = this.context.now();
       if (pendingBytes === 0) return;
       const position = segment.start + segment.written;
-      // a split may have moved our end while bytes waited: never write past it
-      const size = segment.end === null ? pendingBytes : Math.max(0, Math.min(pendingBytes, segment.end - position));
+      const size = roomAt(segment, position, pendingBytes); // a split may have moved our end while bytes waited
       const blocks = pending.splice(0);
       pendingBytes = 0;
       await this.writeAt(segment, blocks, size, position);
@@ -317,7 +316,7 @@ class Transfer {
     };
     const take = (chunk: Buffer): ChunkAnswer => {
       const position = segment.start + segment.written + pendingBytes;
-      const room = segment.end === null ? chunk.length : Math.max(0, Math.min(chunk.length, segment.end - position));
+      const room = roomAt(segment, position, chunk.length);
       const more = segment.end === null || position + room < segment.end; // false: our range is done (a split may have cut it)
       if (room === 0) return more;
       const waiting = this.context.throttle?.(room, this.stop.signal);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseSplit, isComplete, planAfterProbe, planSegments, type Segment } from './segments.ts';
+import { chooseSplit, isComplete, planAfterProbe, planSegments, roomAt, type Segment } from './segments.ts';
 
 const MiB = 1024 * 1024;
 
@@ -68,4 +68,17 @@ describe('chooseSplit', () => {
     const segments: Segment[] = [{ start: 0, end: 100 * MiB, written: 0 }, { start: 0, end: null, written: 0 }];
     assert.equal(chooseSplit(segments, new Set([1]), MiB), undefined);
   });
+});
+
+describe('roomAt', () => {
+  const cases: [string, Segment, number, number, number][] = [
+    ['unknown end: all of it', { start: 0, end: null, written: 0 }, 500, 100, 100],
+    ['well inside: all of it', { start: 0, end: 1000, written: 0 }, 100, 200, 200],
+    ['crossing the end: up to it', { start: 0, end: 1000, written: 0 }, 900, 200, 100],
+    ['exactly at the end: none', { start: 0, end: 1000, written: 0 }, 1000, 50, 0],
+    ['past an end a split moved back: none', { start: 0, end: 600, written: 0 }, 800, 50, 0],
+  ];
+  for (const [name, segment, position, bytes, expected] of cases) {
+    it(name, () => assert.equal(roomAt(segment, position, bytes), expected));
+  }
 });

@@ -33,6 +33,11 @@ export function remainingBytes(segment: Segment): number {
   return segment.end === null ? Number.POSITIVE_INFINITY : segment.end - segment.start - segment.written;
 }
 
+/** How many of `bytes` starting at file `position` still belong to the segment (a split may have moved its end meanwhile). */
+export function roomAt(segment: Segment, position: number, bytes: number): number {
+  return segment.end === null ? bytes : Math.max(0, Math.min(bytes, segment.end - position));
+}
+
 export function isComplete(segment: Segment): boolean {
   return segment.end !== null && segment.written >= segment.end - segment.start;
 }

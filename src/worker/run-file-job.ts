@@ -1,5 +1,6 @@
 /** Runs a `file` job: download with the engine, verify, move into the download folder. */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { toMediadError } from '../engine/classify.ts';
 import { downloadToPartial, type DownloadContext, type DownloadSettings } from '../engine/download.ts';
@@ -45,10 +46,10 @@ export async function runFileJob(record: JobRecord, context: JobRunContext): Pro
     return done(file); // the folder goes once the record says completed (createProcessor's cleanUp)
   } catch (error) {
     const reason = stopReasonOf(context.signal);
-    if (reason === 'canceled') rmSync(jobDir, { recursive: true, force: true }); // a canceled download leaves nothing behind
+    if (reason === 'canceled') await rm(jobDir, { recursive: true, force: true }); // a canceled download leaves nothing behind
     if (reason) return stopped(reason);
     const failure = toMediadError(error);
-    if (failure.code === 'MEDIAD_ERR_CHECKSUM_MISMATCH') rmSync(jobDir, { recursive: true, force: true }); // known-bad bytes: nothing worth resuming
+    if (failure.code === 'MEDIAD_ERR_CHECKSUM_MISMATCH') await rm(jobDir, { recursive: true, force: true }); // known-bad bytes: nothing worth resuming
     return failed(failure);
   }
 }

@@ -11,19 +11,19 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { writeCheckpoint, checkpointVersion } from '../../src/engine/checkpoint.ts';
-import { createHttpClient, type HttpClient } from '../../src/engine/http-client.ts';
+import type { HttpClient } from '../../src/engine/http-client.ts';
 import { partialJobDir } from '../../src/engine/partial-paths.ts';
 import { initialProgress, type JobRecord } from '../../src/queue/job-record.ts';
 import type { JobStore } from '../../src/queue/job-store.ts';
 import { createProcessor } from '../../src/worker/bullmq-adapter.ts';
 import type { ProgressReporter } from '../../src/worker/progress-reporter.ts';
 import { runFileJob, type JobRunContext } from '../../src/worker/run-file-job.ts';
-import { randomBytesSeeded, sha256, sha256File, startOrigin, type Origin } from '../helpers/origin.ts';
+import { randomBytesSeeded, sha256, sha256File, type Origin } from '../helpers/origin.ts';
+import { quietLog, startOriginAndClient } from '../helpers/engine-client.ts';
 import { tempDirs } from '../helpers/temp-dirs.ts';
 
 const MiB = 1024 * 1024;
 const tempDir = tempDirs('mediad-fjf-');
-const quietLog = { info: () => undefined, warn: () => undefined };
 const noProgress: ProgressReporter = { stage: () => undefined, bytes: () => undefined, percent: () => undefined, stop: async () => undefined };
 
 function recordFor(id: string, url: string): JobRecord {
@@ -54,14 +54,11 @@ function memoryStore(records: Map<string, JobRecord>) {
 describe('file job partial folder', () => {
   let origin: Origin;
   let http: HttpClient;
+  let close: (() => Promise<void>) | undefined;
   before(async () => {
-    origin = await startOrigin();
-    http = createHttpClient({ isAddressAllowed: () => true, connectTimeoutMs: 5000, stallTimeoutMs: 5000, perHostConnections: 4, maxRedirects: 3 });
+    ({ origin, http, close } = await startOriginAndClient(4));
   });
-  after(async () => {
-    await http?.close();
-    await origin?.close();
-  });
+  after(async () => close?.());
 
   const contextFor = (downloadDir: string): JobRunContext => ({
     http, downloadDir, signal: new AbortController().signal, log: quietLog, now: Date.now, progress: noProgress, hashFiles: false,

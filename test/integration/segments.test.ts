@@ -10,15 +10,15 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkpointVersion, writeCheckpoint } from '../../src/engine/checkpoint.ts';
 import { downloadToPartial, type DownloadSettings } from '../../src/engine/download.ts';
-import { createHttpClient, type HttpClient } from '../../src/engine/http-client.ts';
+import type { HttpClient } from '../../src/engine/http-client.ts';
 import type { Segment } from '../../src/engine/segments.ts';
-import { randomBytesSeeded, sha256, sha256File, startOrigin, type Origin, type ServedRequest } from '../helpers/origin.ts';
+import { randomBytesSeeded, sha256, sha256File, type Origin, type ServedRequest } from '../helpers/origin.ts';
 import { MiB } from '../helpers/env.ts';
+import { quietLog, startOriginAndClient } from '../helpers/engine-client.ts';
 import { tempDirs } from '../helpers/temp-dirs.ts';
 
 const tempDir = tempDirs('mediad-seg-');
 
-const quietLog = { info: () => undefined, warn: () => undefined };
 
 function parseRange(request: ServedRequest): [number, number | null] | undefined {
   const match = /^bytes=(\d+)-(\d*)$/.exec(request.range ?? '');
@@ -28,14 +28,11 @@ function parseRange(request: ServedRequest): [number, number | null] | undefined
 describe('segmented downloads', () => {
   let origin: Origin;
   let http: HttpClient;
+  let close: (() => Promise<void>) | undefined;
   before(async () => {
-    origin = await startOrigin();
-    http = createHttpClient({ isAddressAllowed: () => true, connectTimeoutMs: 5000, stallTimeoutMs: 5000, perHostConnections: 16, maxRedirects: 3 });
+    ({ origin, http, close } = await startOriginAndClient(16));
   });
-  after(async () => {
-    await http?.close();
-    await origin?.close();
-  });
+  after(async () => close?.());
 
   const settings = (connections: number, minSegmentBytes = MiB): DownloadSettings => ({ connections, minSegmentBytes, checkpointIntervalBytes: 2 * MiB, checkpointIntervalMs: 1000 });
   const run = (dir: string, url: string, connections: number, minSegmentBytes = MiB) => downloadToPartial(dir, { url }, settings(connections, minSegmentBytes), {

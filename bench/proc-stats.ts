@@ -149,23 +149,17 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-export function residentBytes(pid: number): number {
-  try {
-    const match = /^VmRSS:\s+([0-9]+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** RssAnon + RssShmem (pages of this process alone) and RssFile (mapped files: mostly the node binary, shared by every node process). */
-export function residentParts(pid: number): { own: number; file: number } {
+/**
+ * One read of /proc/<pid>/status: VmRSS, and its parts RssAnon + RssShmem (pages of this process alone) and
+ * RssFile (mapped files: mostly the node binary, shared by every node process). Zeros once the process is gone.
+ */
+export function residentMemory(pid: number): { rss: number; own: number; file: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kib = (field: string) => Number(new RegExp(`^${field}:\\s+([0-9]+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
-    return { own: kib('RssAnon') + kib('RssShmem'), file: kib('RssFile') };
+    return { rss: kib('VmRSS'), own: kib('RssAnon') + kib('RssShmem'), file: kib('RssFile') };
   } catch {
-    return { own: 0, file: 0 };
+    return { rss: 0, own: 0, file: 0 };
   }
 }
 
@@ -191,11 +185,11 @@ export function sampleMemory(rootPid: number, intervalMs = 100): { stop(): Memor
   let peaks: MemoryPeaks = { mediadBytes: 0, uniqueBytes: 0, supervisorBytes: 0, workerBytes: 0, redisBytes: 0, idleBytes: -1, samples: 0 };
   const sample = () => {
     const tree = daemonProcesses(rootPid);
-    const supervisor = residentBytes(rootPid);
-    const workers = tree.workers.map((worker) => residentBytes(worker.pid));
-    const redis = tree.redis.reduce((sum, stat) => sum + residentBytes(stat.pid), 0);
+    const parts = [rootPid, ...tree.workers.map((worker) => worker.pid)].map(residentMemory);
+    const supervisor = (parts[0] as { rss: number }).rss;
+    const workers = parts.slice(1).map((part) => part.rss);
+    const redis = tree.redis.reduce((sum, stat) => sum + residentMemory(stat.pid).rss, 0);
     const mediad = supervisor + workers.reduce((sum, bytes) => sum + bytes, 0);
-    const parts = [rootPid, ...tree.workers.map((worker) => worker.pid)].map(residentParts);
     const unique = parts.reduce((sum, part) => sum + part.own, 0) + Math.max(0, ...parts.map((part) => part.file));
     peaks = {
       mediadBytes: Math.max(peaks.mediadBytes, mediad), uniqueBytes: Math.max(peaks.uniqueBytes, unique), supervisorBytes: Math.max(peaks.supervisorBytes, supervisor),

@@ -90,7 +90,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
     pingRedis: () => pingWithin(() => redis.ping(), 1000),
     workers: () => ({ size: pool.size, jobsPerWorker: config.jobsPerWorker, busy: pool.busyCount(), pids: pool.pids() }),
     registerMore: async (server) => {
-      await registerLimitsRoutes(server, { limits });
+      await registerLimitsRoutes(server, { limits, onChange: () => pool.broadcast({ type: 'limits-changed' }) });
       await registerResolveRoute(server, { resolve: resolveLazily, checkHost, timeoutMs: 60_000 });
     },
   });

@@ -5,6 +5,8 @@ import { errorSchema } from './schemas.ts';
 
 export interface LimitsRouteDeps {
   readonly limits: LimitsStore;
+  /** Told after a change is stored (the supervisor tells its workers). */
+  readonly onChange?: (limits: Limits) => void;
 }
 
 const maxBytesPerSecond = 1024 ** 4; // the same ceiling as the rateLimitBytesPerSecond config key
@@ -34,6 +36,7 @@ export async function registerLimitsRoutes(app: FastifyInstance, deps: LimitsRou
   }, async (request) => {
     const limits = await deps.limits.write({ globalBytesPerSecond: request.body.globalBytesPerSecond });
     request.log.info(limits, 'global bandwidth limit changed');
+    deps.onChange?.(limits);
     return limits;
   });
 }

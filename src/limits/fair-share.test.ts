@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { capOfMember, fairShareBytesPerSecond, jobLimitOf, memberOf, parseGlobalLimit } from './fair-share.ts';
+import { capOfMember, fairShareBytesPerSecond, jobLimitOf, mayStartBeforeJoining, memberOf, parseGlobalLimit } from './fair-share.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -38,4 +38,19 @@ describe('jobLimitOf', () => {
 describe('parseGlobalLimit', () => {
   const cases: [string | null, number][] = [[null, 7], ['', 7], ['0', 0], ['1048576', 1_048_576], ['-1', 7], ['1.5', 7], ['abc', 7], ['99999999999999999999', 7]];
   for (const [raw, expected] of cases) it(`reads ${JSON.stringify(raw)} as ${expected} (fallback 7)`, () => assert.equal(parseGlobalLimit(raw, 7), expected));
+});
+
+describe('mayStartBeforeJoining', () => {
+  const interval = 500;
+  const cases: { name: string; last: { atMs: number; globalBytesPerSecond: number } | undefined; now: number; expected: boolean }[] = [
+    { name: 'never read: join first', last: undefined, now: 1000, expected: false },
+    { name: 'read unlimited just now: start at once', last: { atMs: 1000, globalBytesPerSecond: 0 }, now: 1000, expected: true },
+    { name: 'read unlimited within the interval', last: { atMs: 1000, globalBytesPerSecond: 0 }, now: 1499, expected: true },
+    { name: 'the reading is one interval old: join first', last: { atMs: 1000, globalBytesPerSecond: 0 }, now: 1500, expected: false },
+    { name: 'a global limit: join first, however fresh', last: { atMs: 1000, globalBytesPerSecond: 4096 }, now: 1000, expected: false },
+    { name: 'a clock that went back: join first', last: { atMs: 1000, globalBytesPerSecond: 0 }, now: 900, expected: false },
+  ];
+  for (const { name, last, now, expected } of cases) {
+    it(name, () => assert.equal(mayStartBeforeJoining(last, now, interval), expected));
+  }
 });

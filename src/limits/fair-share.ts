@@ -51,3 +51,20 @@ export function parseGlobalLimit(raw: string | null | undefined, fallback: numbe
   const value = Number(raw);
   return Number.isSafeInteger(value) ? value : fallback;
 }
+
+/** What a worker process last read of the global limit, and when. */
+export interface GlobalLimitReading {
+  readonly atMs: number;
+  readonly globalBytesPerSecond: number;
+}
+
+/**
+ * Whether a new download may start at its own cap without a Redis round trip first: only when this process
+ * read "no global limit" within the last refresh interval (and no limit change was announced since). It then
+ * joins the active set on its first heartbeat, one interval later, like a running download learns a new limit;
+ * most small files are done before that and never touch the set. With a global limit it must join first: its
+ * share depends on everyone else.
+ */
+export function mayStartBeforeJoining(last: GlobalLimitReading | undefined, nowMs: number, refreshIntervalMs: number): boolean {
+  return last !== undefined && last.globalBytesPerSecond <= 0 && nowMs >= last.atMs && nowMs - last.atMs < refreshIntervalMs;
+}

@@ -79,4 +79,42 @@ describe('createSharedLimit against a real redis-server', () => {
     assert.equal(free.rateBytesPerSecond(), 0);
     free.leave();
   });
+
+  const members = async () => (await redis.zrange(limitsActiveKey, 0, -1)).sort();
+
+  it('starts a download at once while the process knows there is no limit; it joins the set on its first heartbeat', async () => {
+    const worker = workerProcess('1');
+    const first = await worker.join('job-a', 0); // nothing known yet: asks Redis, and is in the set
+    const second = await worker.join('job-b', 2000);
+    assert.deepEqual(await members(), ['1:job-a:0'], 'the second started without a round trip');
+    assert.equal(second.rateBytesPerSecond(), 2000, 'at its own cap meanwhile');
+    await waitFor(async () => (await members()).length === 2, { timeoutMs: 2000, intervalMs: 20, what: 'the second download to join on its heartbeat' });
+    assert.deepEqual(await members(), ['1:job-a:0', '1:job-b:2000']);
+    first.leave();
+    second.leave();
+    await waitFor(async () => (await members()).length === 0, { timeoutMs: 2000, what: 'the active set to empty' });
+  });
+
+  it('a download that ends before its first heartbeat never shows up in the set', async () => {
+    const worker = workerProcess('1');
+    (await worker.join('job-a', 0)).leave();
+    await waitFor(async () => (await members()).length === 0, { timeoutMs: 2000, what: 'the first download to leave' });
+    const quick = await worker.join('job-b', 0);
+    quick.leave();
+    await new Promise((resolve) => setTimeout(resolve, refreshIntervalMs * 3));
+    assert.deepEqual(await members(), [], 'no heartbeat ran after leave');
+  });
+
+  it('after limitChanged the next download reads the new limit before it starts', async () => {
+    const worker = workerProcess('1');
+    (await worker.join('job-a', 0)).leave(); // the process now knows: unlimited
+    await redis.hset(limitsKey, 'globalBytesPerSecond', '10000');
+    const unaware = await worker.join('job-b', 0);
+    assert.equal(unaware.rateBytesPerSecond(), 0, 'without the announcement it trusts the reading of a moment ago');
+    unaware.leave();
+    worker.limitChanged();
+    const told = await worker.join('job-c', 0);
+    assert.equal(told.rateBytesPerSecond(), 10_000);
+    told.leave();
+  });
 });

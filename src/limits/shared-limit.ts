@@ -3,11 +3,14 @@
  * heartbeats it into the active set and, in the same round trip, reads the
  * global limit and everyone's caps, every `refreshIntervalMs` (not per chunk).
  * The download's rate is then its fair share, computed locally.
+ * While the process knows there is no global limit (read within the last
+ * interval), a new download starts at once and joins on its first heartbeat:
+ * a small file is done before that and costs Redis nothing here.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { limitsActiveKey, limitsKey } from '../queue/keys.ts';
-import { capOfMember, fairShareBytesPerSecond, memberOf, parseGlobalLimit } from './fair-share.ts';
+import { capOfMember, fairShareBytesPerSecond, mayStartBeforeJoining, memberOf, parseGlobalLimit, type GlobalLimitReading } from './fair-share.ts';
 import { globalLimitField } from './limits-store.ts';
 
 export interface SharedLimitDeps {
@@ -33,6 +36,8 @@ export interface SharedLimit {
    * have lowered their shares: starting at once would overshoot the limit for up to that interval.
    */
   join(jobId: string, capBytesPerSecond: number): Promise<Membership>;
+  /** The global limit was changed (the supervisor says so): the next join asks Redis before it starts. */
+  limitChanged(): void;
 }
 
 export interface Membership {
@@ -55,6 +60,7 @@ export function createSharedLimit(deps: SharedLimitDeps): SharedLimit {
   const staleAfterMs = deps.staleAfterMs ?? 3000;
   const joinTimeoutMs = deps.joinTimeoutMs ?? 1000;
   let lastGlobal = deps.fallbackBytesPerSecond;
+  let lastReading: GlobalLimitReading | undefined;
 
   const readShared = async (member: string): Promise<Snapshot> => {
     const nowMs = deps.now();
@@ -70,6 +76,7 @@ export function createSharedLimit(deps: SharedLimitDeps): SharedLimit {
     if (!replies || failed) throw failed?.[0] ?? new Error('limits transaction was discarded');
     const members = replies[2]?.[1] as string[];
     lastGlobal = parseGlobalLimit(replies[3]?.[1] as string | null, deps.fallbackBytesPerSecond);
+    lastReading = { atMs: nowMs, globalBytesPerSecond: lastGlobal };
     return { globalBytesPerSecond: lastGlobal, activeCaps: members.map(capOfMember) }; // ours is among them: the ZADD ran first
   };
 
@@ -78,8 +85,10 @@ export function createSharedLimit(deps: SharedLimitDeps): SharedLimit {
       const member = memberOf(deps.processId, jobId, capBytesPerSecond);
       let rate = fairShareBytesPerSecond(lastGlobal, [capBytesPerSecond], capBytesPerSecond);
       let left = false;
+      let registered = false; // a heartbeat's ZADD was sent: leave() must take the member out again
       let timer: NodeJS.Timeout | undefined;
       const refresh = async (): Promise<Snapshot | undefined> => {
+        registered = true;
         try {
           const shared = await readShared(member);
           if (!left) rate = fairShareBytesPerSecond(shared.globalBytesPerSecond, shared.activeCaps, capBytesPerSecond);
@@ -93,11 +102,13 @@ export function createSharedLimit(deps: SharedLimitDeps): SharedLimit {
         await refresh();
         if (!left) timer = setTimeout(loop, refreshIntervalMs).unref();
       };
-      const first = await within(refresh(), joinTimeoutMs);
-      if (first && first.globalBytesPerSecond > 0 && first.activeCaps.length > 1) {
-        // the others still run at the share they had before we came; after one of their refreshes they have made room
-        await delay(refreshIntervalMs + settleMarginMs);
-        await within(refresh(), joinTimeoutMs);
+      if (!mayStartBeforeJoining(lastReading, deps.now(), refreshIntervalMs)) {
+        const first = await within(refresh(), joinTimeoutMs);
+        if (first && first.globalBytesPerSecond > 0 && first.activeCaps.length > 1) {
+          // the others still run at the share they had before we came; after one of their refreshes they have made room
+          await delay(refreshIntervalMs + settleMarginMs);
+          await within(refresh(), joinTimeoutMs);
+        }
       }
       timer = setTimeout(loop, refreshIntervalMs).unref();
       return {
@@ -106,9 +117,12 @@ export function createSharedLimit(deps: SharedLimitDeps): SharedLimit {
           if (left) return;
           left = true;
           clearTimeout(timer);
-          deps.redis.zrem(limitsActiveKey, member).catch(deps.onError);
+          if (registered) deps.redis.zrem(limitsActiveKey, member).catch(deps.onError);
         },
       };
+    },
+    limitChanged() {
+      lastReading = undefined;
     },
   };
 }

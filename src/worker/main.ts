@@ -140,6 +140,7 @@ async function shutdown(why: string): Promise<void> {
 process.on('message', (message) => {
   if (!isToWorker(message)) return;
   if (message.type === 'cancel') worker.cancelJob(message.jobId, 'canceled');
+  else if (message.type === 'limits-changed') sharedLimit.limitChanged();
   else void shutdown('supervisor asked');
 });
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

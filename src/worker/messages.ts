@@ -1,11 +1,12 @@
 /** What the supervisor and its workers tell each other over the IPC channel. */
-export type ToWorker = { readonly type: 'cancel'; readonly jobId: string } | { readonly type: 'shutdown' };
+/** `limits-changed`: the global bandwidth limit was changed (PUT /v1/limits); new downloads must read it before they start. */
+export type ToWorker = { readonly type: 'cancel'; readonly jobId: string } | { readonly type: 'limits-changed' } | { readonly type: 'shutdown' };
 /** `jobs`: the downloads the worker runs now, sent whenever that changes. */
 export type FromWorker = { readonly type: 'ready' } | { readonly type: 'jobs'; readonly jobIds: readonly string[] };
 
 export function isToWorker(message: unknown): message is ToWorker {
   const type = (message as { type?: unknown } | null)?.type;
-  return type === 'cancel' || type === 'shutdown';
+  return type === 'cancel' || type === 'limits-changed' || type === 'shutdown';
 }
 
 export function isFromWorker(message: unknown): message is FromWorker {

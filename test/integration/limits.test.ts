@@ -163,4 +163,21 @@ describe('bandwidth limits', () => {
     assert.equal((await daemon.api('PUT', '/v1/limits', { globalBytesPerSecond: 0 })).status, 200); // lifted: the rest goes at once
     await assertCompletedIntact(id, data);
   });
+
+  it('holds a download enqueued right after a PUT /v1/limits to the new limit from its first byte', async () => {
+    // Unlimited, and the workers have just read so (fresh readings let a new download start without asking Redis).
+    assert.equal((await daemon.api('PUT', '/v1/limits', { globalBytesPerSecond: 0 })).status, 200);
+    const small = randomBytesSeeded(64 * KiB, seed + 30);
+    origin.setFile('/warm.bin', small);
+    const warm = await Promise.all([0, 1, 2, 3].map((n) => enqueue({ url: origin.url('/warm.bin'), filename: `warm-${n}.bin` })));
+    for (const id of warm) await daemon.waitForState(id, 'completed', 10_000);
+    assert.equal((await daemon.api('PUT', '/v1/limits', { globalBytesPerSecond: 512 * KiB })).status, 200);
+    const data = randomBytesSeeded(MiB, seed + 31);
+    origin.setFile('/after-put.bin', data);
+    const job = await assertCompletedIntact(await enqueue({ url: origin.url('/after-put.bin') }), data);
+    const wholeRate = data.length / ((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000);
+    console.log(`# enqueued right after a PUT of 512 KiB/s: ${kib(wholeRate)} start to finish`);
+    assert.ok(wholeRate <= 512 * KiB * 1.1, `the download ran at ${kib(wholeRate)}: it did not hear of the new limit`);
+    assert.equal((await daemon.api('PUT', '/v1/limits', { globalBytesPerSecond: 0 })).status, 200);
+  });
 });

@@ -1,11 +1,11 @@
-/** /v1/downloads: enqueue, read, page, cancel, retry. */
+/** /v1/downloads: enqueue (one, or a list), read, page, cancel, retry. */
 import type { FastifyInstance } from 'fastify';
 import { MediadError } from '../errors.ts';
-import { toView, type JobKind, type JobState } from '../queue/job-record.ts';
+import { toView, type JobKind, type JobRequest, type JobState } from '../queue/job-record.ts';
 import type { DownloadService } from '../queue/download-service.ts';
 import type { JobStore } from '../queue/job-store.ts';
 import { toJobRequest, type CreateBody } from './request-checks.ts';
-import { createBodySchema, errorSchema, idParamsSchema, jobSchema, listQuerySchema } from './schemas.ts';
+import { batchBodySchema, createBodySchema, errorSchema, idParamsSchema, jobSchema, listQuerySchema } from './schemas.ts';
 
 export interface DownloadsRouteDeps {
   readonly store: JobStore;
@@ -15,13 +15,16 @@ export interface DownloadsRouteDeps {
   readonly validateMediaOptions?: (kind: JobKind, options: Record<string, string | number>) => void;
 }
 
+const batchReplySchema = { type: 'object', properties: { jobs: { type: 'array', items: jobSchema } } } as const;
 const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema };
+const idempotencyHeaders = { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 200 } } } as const;
+const batchBodyLimitBytes = 16 * 1024 * 1024; // 1000 signed CDN URLs of a few KiB each
 
 export async function registerDownloadRoutes(app: FastifyInstance, deps: DownloadsRouteDeps): Promise<void> {
   app.post<{ Body: CreateBody; Headers: { 'idempotency-key'?: string } }>('/v1/downloads', {
     schema: {
       summary: 'Queue a download', body: createBodySchema,
-      headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 200 } } },
+      headers: idempotencyHeaders,
       response: { 200: jobSchema, 201: jobSchema, ...errors },
     },
   }, async (request, reply) => {
@@ -30,6 +33,31 @@ export async function registerDownloadRoutes(app: FastifyInstance, deps: Downloa
     const { record, created } = await deps.downloads.enqueue(jobRequest, request.headers['idempotency-key']);
     request.log.info({ jobId: record.id, url: jobRequest.url, created }, created ? 'download queued' : 'idempotent replay');
     return reply.code(created ? 201 : 200).send(toView(record));
+  });
+
+  app.post<{ Body: { downloads: CreateBody[] }; Headers: { 'idempotency-key'?: string } }>('/v1/downloads/batch', {
+    bodyLimit: batchBodyLimitBytes,
+    schema: {
+      summary: 'Queue a list of downloads in order: every item is checked first, and one bad item queues none',
+      body: batchBodySchema, headers: idempotencyHeaders,
+      response: { 200: batchReplySchema, 201: batchReplySchema, ...errors },
+    },
+  }, async (request, reply) => {
+    const jobRequests: JobRequest[] = [];
+    for (const [index, body] of request.body.downloads.entries()) {
+      try {
+        const jobRequest = toJobRequest(body, deps.validateMediaOptions);
+        await deps.checkHost(jobRequest.url);
+        jobRequests.push(jobRequest);
+      } catch (error) {
+        if (!(error instanceof MediadError)) throw error; // mapped as for a single POST
+        throw new MediadError(error.code, `downloads[${index}]: ${error.message}`);
+      }
+    }
+    const results = await deps.downloads.enqueueMany(jobRequests, request.headers['idempotency-key']);
+    const created = results.filter((result) => result.created).length;
+    request.log.info({ items: results.length, created }, 'download list queued');
+    return reply.code(created > 0 ? 201 : 200).send({ jobs: results.map((result) => toView(result.record)) });
   });
 
   app.get<{ Params: { id: string } }>('/v1/downloads/:id', {

@@ -50,6 +50,18 @@ export const createBodySchema = {
   },
 } as const;
 
+/** A list in one request, as `aria2c -i list` takes one: up to this many downloads. */
+export const maxBatchDownloads = 1000;
+
+export const batchBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['downloads'],
+  properties: {
+    downloads: { type: 'array', minItems: 1, maxItems: maxBatchDownloads, items: createBodySchema, description: 'Downloads to queue, in order; all or none' },
+  },
+} as const;
+
 export const idParamsSchema = {
   type: 'object',
   properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },

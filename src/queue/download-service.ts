@@ -9,6 +9,8 @@ import type { JobStore } from './job-store.ts';
 
 export interface DownloadService {
   enqueue(request: JobRequest, idempotencyKey?: string): Promise<{ record: JobRecord; created: boolean }>;
+  /** Queues a list in order, in a few round trips; with a key, item i is idempotent under `${key}:${i}`. */
+  enqueueMany(requests: readonly JobRequest[], idempotencyKey?: string): Promise<{ record: JobRecord; created: boolean }[]>;
   cancel(id: string): Promise<JobRecord>;
   retry(id: string): Promise<JobRecord>;
 }
@@ -32,12 +34,21 @@ const removableStates = new Set(['waiting', 'delayed', 'prioritized', 'paused', 
 
 export function createDownloadService(deps: DownloadServiceDeps): DownloadService {
   const iso = () => new Date(deps.now()).toISOString();
-  const addToQueue = async (record: JobRecord) => {
-    await deps.queue.add('download', { id: record.id }, {
+  const queueEntryOf = (record: JobRecord) => ({
+    name: 'download', data: { id: record.id },
+    opts: {
       jobId: record.id, priority: bullPriority(record.request.priority), attempts: deps.maxAttempts,
       backoff: { type: 'mediad' }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 10_000 },
-    });
+    },
+  });
+  const addToQueue = async (record: JobRecord) => {
+    const entry = queueEntryOf(record);
+    await deps.queue.add(entry.name, entry.data, entry.opts);
   };
+  const create = (request: JobRequest, idempotencyKey?: string) => deps.store.create((seq) => ({
+    id: randomUUID(), seq, request, state: 'queued', progress: initialProgress, attempts: 0, error: null, file: null,
+    createdAt: iso(), startedAt: null, finishedAt: null, cancelRequestedAt: null,
+  }), idempotencyKey);
   const mustGet = async (id: string) => {
     const record = await deps.store.get(id);
     if (!record) throw new MediadError('MEDIAD_ERR_NOT_FOUND', `no download with id ${id}`);
@@ -46,12 +57,17 @@ export function createDownloadService(deps: DownloadServiceDeps): DownloadServic
 
   return {
     async enqueue(request, idempotencyKey) {
-      const result = await deps.store.create((seq) => ({
-        id: randomUUID(), seq, request, state: 'queued', progress: initialProgress, attempts: 0, error: null, file: null,
-        createdAt: iso(), startedAt: null, finishedAt: null, cancelRequestedAt: null,
-      }), idempotencyKey);
+      const result = await create(request, idempotencyKey);
       if (result.created) await addToQueue(result.record);
       return result;
+    },
+
+    async enqueueMany(requests, idempotencyKey) {
+      // issued together, the creates share round trips on the one connection and keep their order (seq = list order)
+      const results = await Promise.all(requests.map((request, index) => create(request, idempotencyKey === undefined ? undefined : `${idempotencyKey}:${index}`)));
+      const fresh = results.filter((result) => result.created).map((result) => queueEntryOf(result.record));
+      if (fresh.length > 0) await deps.queue.addBulk(fresh);
+      return results;
     },
 
     async cancel(id) {

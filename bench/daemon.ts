@@ -57,6 +57,8 @@ export interface RunningDaemon {
   readonly downloadDir: string;
   readonly logFile: string;
   enqueue(body: Record<string, unknown>): Promise<JobView>;
+  /** POST /v1/downloads/batch: one request for the whole list. */
+  enqueueList(bodies: readonly Record<string, unknown>[]): Promise<JobView[]>;
   getJob(id: string): Promise<JobView>;
   /** Polls the list endpoint until every id is in a terminal state or `timeoutMs` passes. */
   waitForJobs(ids: readonly string[], timeoutMs: number, pollMs?: number): Promise<{ jobs: Map<string, JobView>; stuck: string[] }>;
@@ -196,6 +198,11 @@ export async function startDaemon(settings: DaemonSettings): Promise<RunningDaem
       const answer = await call<JobView>('POST', '/v1/downloads', body);
       if (answer.status !== 201) throw new Error(`POST /v1/downloads answered ${answer.status}: ${JSON.stringify(answer.json)}`);
       return answer.json;
+    },
+    async enqueueList(bodies) {
+      const answer = await call<{ jobs: JobView[] }>('POST', '/v1/downloads/batch', { downloads: bodies });
+      if (answer.status !== 201) throw new Error(`POST /v1/downloads/batch answered ${answer.status}: ${JSON.stringify(answer.json)}`);
+      return answer.json.jobs;
     },
     getJob,
     async waitForJobs(ids, timeoutMs, pollMs = 100) {

@@ -49,6 +49,8 @@ export interface MediadRunOptions {
   readonly jobs: readonly MediadJob[];
   /** POSTs in flight at once while enqueuing. */
   readonly enqueueConcurrency?: number;
+  /** Enqueue by lists of this many (POST /v1/downloads/batch, one list after the other) instead of one POST per job. */
+  readonly listSize?: number;
   readonly sampleMemory?: boolean;
   /** Files to sha256 ourselves (besides checking every size and every reported hash). */
   readonly hashSample: number;
@@ -124,6 +126,12 @@ async function enqueueAll(enqueue: (job: MediadJob) => Promise<JobView>, jobs: r
   return ids;
 }
 
+async function enqueueLists(enqueueList: (bodies: Record<string, unknown>[]) => Promise<JobView[]>, bodies: readonly Record<string, unknown>[], size: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < bodies.length; start += size) ids.push(...(await enqueueList(bodies.slice(start, start + size))).map((job) => job.id));
+  return ids;
+}
+
 /** One measured mediad run on a quiet machine (repeated when other processes took CPU during it). */
 export function measureMediad(context: BenchContext, run: MediadRunOptions): Promise<MediadRun> {
   // a profile only shows the profiled processes' own samples, so other load does not spoil it: measure it once
@@ -146,9 +154,10 @@ async function measureMediadOnce(context: BenchContext, run: MediadRunOptions): 
     const originBefore = await context.origin.stats();
     const startUs = monotonicUs();
     const startedAtMs = Date.now();
-    const ids = await enqueueAll((job) => daemon.enqueue({
-      url: job.url, filename: job.filename, ...(job.connections === undefined ? {} : { connections: job.connections }),
-    }), run.jobs, run.enqueueConcurrency ?? 16);
+    const bodyOf = (job: MediadJob) => ({ url: job.url, filename: job.filename, ...(job.connections === undefined ? {} : { connections: job.connections }) });
+    const ids = run.listSize
+      ? await enqueueLists((bodies) => daemon.enqueueList(bodies), run.jobs.map(bodyOf), run.listSize)
+      : await enqueueAll((job) => daemon.enqueue(bodyOf(job)), run.jobs, run.enqueueConcurrency ?? 16);
     const { jobs, stuck } = await daemon.waitForJobs(ids, run.timeoutMs, run.pollMs);
     const cpu = cpuBetween(before, cpuSnapshot(daemon.pid, context.origin.pid));
     const window = { startUs, endUs: monotonicUs() };

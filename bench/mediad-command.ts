@@ -6,6 +6,10 @@ export function mediadStartLine(workers: number, jobsPerWorker: number, connecti
   return `${env} node ${[...shippedNodeFlags(), ''].join(' ')}${fromSource ? '--import tsx src/main.ts' : 'dist/src/main.js'}   # embedded redis-server, fresh per run`;
 }
 
+export function enqueueListLine(body: Record<string, unknown>, count: number, size: number): string {
+  return `POST /v1/downloads/batch {"downloads":[${JSON.stringify(body)}, …]}   # ${Math.ceil(count / size)} lists of ${size}, one after the other`;
+}
+
 export function enqueueLine(body: Record<string, unknown>, count: number): string {
   return `POST /v1/downloads ${JSON.stringify(body)}${count > 1 ? `   # × ${count}, one per file` : ''}`;
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkpointVersion, findCheckpointProblem, loadCheckpoint, truncateToCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
+import type { PartialFiles } from './partial-paths.ts';
 import { tempDirs } from '../../test/helpers/temp-dirs.ts';
 
 const tempDir = tempDirs('mediad-cp-');
@@ -29,19 +30,24 @@ describe('findCheckpointProblem', () => {
 });
 
 describe('checkpoint files', () => {
-  it('round-trips and reports a torn checkpoint as discarded', async () => {
-    const dir = await tempDir();
-    await writeFile(path.join(dir, 'data.part'), Buffer.alloc(100));
-    await writeCheckpoint(dir, base);
-    assert.deepEqual(await loadCheckpoint(dir, url), { checkpoint: base });
-    await writeFile(path.join(dir, 'checkpoint.json'), '{"version":1,"url":');
-    assert.ok('discarded' in (await loadCheckpoint(dir, url)));
-  });
-  it('cuts the torn tail back to the last checkpointed byte', async () => {
-    const dir = await tempDir();
-    await writeFile(path.join(dir, 'data.part'), Buffer.alloc(100, 7));
-    await truncateToCheckpoint(dir, base);
-    assert.equal((await stat(path.join(dir, 'data.part'))).size, 60);
-    assert.equal((await readFile(path.join(dir, 'data.part')))[59], 7);
-  });
+  // a download's own folder (media streams), and flat in a shared folder under a job's prefix (file jobs)
+  const layouts: [string, (dir: string) => PartialFiles, string][] = [['in a folder of its own', (dir) => ({ dir, prefix: '' }), ''], ['flat, under a job prefix', (dir) => ({ dir, prefix: 'job-7.' }), 'job-7.']];
+  for (const [layout, filesIn, prefix] of layouts) {
+    it(`round-trips and reports a torn checkpoint as discarded (${layout})`, async () => {
+      const dir = await tempDir();
+      await writeFile(path.join(dir, `${prefix}data.part`), Buffer.alloc(100));
+      await writeCheckpoint(filesIn(dir), base);
+      assert.deepEqual(await loadCheckpoint(filesIn(dir), url), { checkpoint: base });
+      assert.deepEqual(await loadCheckpoint({ dir, prefix: 'other-job.' }, url), { missing: true }, 'another prefix is another download');
+      await writeFile(path.join(dir, `${prefix}checkpoint.json`), '{"version":1,"url":');
+      assert.ok('discarded' in (await loadCheckpoint(filesIn(dir), url)));
+    });
+    it(`cuts the torn tail back to the last checkpointed byte (${layout})`, async () => {
+      const dir = await tempDir();
+      await writeFile(path.join(dir, `${prefix}data.part`), Buffer.alloc(100, 7));
+      await truncateToCheckpoint(filesIn(dir), base);
+      assert.equal((await stat(path.join(dir, `${prefix}data.part`))).size, 60);
+      assert.equal((await readFile(path.join(dir, `${prefix}data.part`)))[59], 7);
+    });
+  }
 });

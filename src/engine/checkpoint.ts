@@ -10,7 +10,7 @@
 import { closeSync, fsync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open, truncate } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import path from 'node:path';
+import { partialFile, partialTempFile, type PartialFiles } from './partial-paths.ts';
 import type { Segment } from './segments.ts';
 import type { ResourceIdentity } from './validators.ts';
 
@@ -28,12 +28,9 @@ export interface Checkpoint extends ResourceIdentity {
   readonly segments: readonly Segment[];
 }
 
-export const dataFileName = 'data.part';
-const checkpointFileName = 'checkpoint.json';
-
-export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {
-  const target = path.join(dir, checkpointFileName);
-  const temp = `${target}.tmp`;
+export async function writeCheckpoint(files: PartialFiles, checkpoint: Checkpoint): Promise<void> {
+  const target = partialFile(files, 'checkpoint');
+  const temp = partialTempFile(files, 'checkpoint');
   const handle = await open(temp, 'w');
   try {
     await handle.writeFile(JSON.stringify(checkpoint));
@@ -42,7 +39,7 @@ export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Prom
     await handle.close();
   }
   renameSync(temp, target);
-  await syncDirectory(dir);
+  await syncDirectory(files.dir);
 }
 
 const fsyncFd = promisify(fsync);
@@ -83,10 +80,10 @@ export function findCheckpointProblem(value: unknown, url: string, dataBytes: nu
 }
 
 /** Loads and checks the checkpoint; an unreadable or inconsistent one is reported as discarded (the caller restarts from zero and logs why). */
-export async function loadCheckpoint(dir: string, url: string): Promise<LoadResult> {
+export async function loadCheckpoint(files: PartialFiles, url: string): Promise<LoadResult> {
   let text: string;
   try {
-    text = readFileSync(path.join(dir, checkpointFileName), 'utf8');
+    text = readFileSync(partialFile(files, 'checkpoint'), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
     return { discarded: `unreadable: ${(error as Error).message}` };
@@ -97,7 +94,7 @@ export async function loadCheckpoint(dir: string, url: string): Promise<LoadResu
   } catch {
     return { discarded: 'not valid JSON (torn write?)' };
   }
-  const dataBytes = sizeOf(path.join(dir, dataFileName));
+  const dataBytes = sizeOf(partialFile(files, 'data'));
   const problem = findCheckpointProblem(parsed, url, dataBytes);
   return problem ? { discarded: problem } : { checkpoint: parsed as Checkpoint };
 }
@@ -111,11 +108,11 @@ function sizeOf(file: string): number | undefined {
 }
 
 /** A torn tail after a crash must never end up in the finished file: cut the data back to the last checkpointed byte. */
-export async function truncateToCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {
+export async function truncateToCheckpoint(files: PartialFiles, checkpoint: Checkpoint): Promise<void> {
   const last = checkpoint.segments[checkpoint.segments.length - 1] as Segment;
-  await truncate(path.join(dir, dataFileName), last.start + last.written);
+  await truncate(partialFile(files, 'data'), last.start + last.written);
 }
 
-export async function removeCheckpoint(dir: string): Promise<void> {
-  rmSync(path.join(dir, checkpointFileName), { force: true });
+export async function removeCheckpoint(files: PartialFiles): Promise<void> {
+  rmSync(partialFile(files, 'checkpoint'), { force: true });
 }

@@ -1,15 +1,15 @@
 /**
- * Downloads one URL into a partial folder: probe, split into segments, fetch
+ * Downloads one URL into partial files: probe, split into segments, fetch
  * them over parallel Range requests, checkpoint as bytes land, resume from a
  * checkpoint, and restart from zero when the origin says the resource changed.
  * Returns when every byte is on disk and fsynced; finishing (hash, rename) is the caller's.
  */
 import { fstatSync, mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
 import { ensureReserve, releaseReserve } from './disk-reserve.ts';
 import { MediadError } from '../errors.ts';
-import { dataFileName, loadCheckpoint, removeCheckpoint, truncateToCheckpoint, writeCheckpoint, checkpointVersion, type Checkpoint } from './checkpoint.ts';
+import { partialFile, type PartialFiles } from './partial-paths.ts';
+import { loadCheckpoint, removeCheckpoint, truncateToCheckpoint, writeCheckpoint, checkpointVersion, type Checkpoint } from './checkpoint.ts';
 import { eachChunk, type ChunkAnswer } from './body-chunks.ts';
 import { writeBlocksAt } from './write-blocks.ts';
 import { toMediadError } from './classify.ts';
@@ -68,18 +68,18 @@ const writeBlockBytes = 256 * 1024;
 const writeBlockMaxWaitMs = 100;
 const maxQuickRetriesPerSegment = 50; // resets that still make progress are retried at once, without spending a job attempt
 
-export async function downloadToPartial(dir: string, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext): Promise<PartialDownload> {
-  mkdirSync(dir, { recursive: true }); // synchronous: µs, where a thread-pool hand-off costs 20–40 µs of CPU
-  const lock = await acquirePartialLock(dir, undefined, (message) => context.log.warn({ dir }, message));
+export async function downloadToPartial(files: PartialFiles, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext): Promise<PartialDownload> {
+  mkdirSync(files.dir, { recursive: true }); // synchronous: µs, where a thread-pool hand-off costs 20–40 µs of CPU
+  const lock = await acquirePartialLock(files, undefined, (message) => context.log.warn({ dir: files.dir }, message));
   try {
-    return await downloadLocked(dir, target, settings, context, lock);
+    return await downloadLocked(files, target, settings, context, lock);
   } finally {
     await lock.release().catch(() => undefined);
   }
 }
 
-async function downloadLocked(dir: string, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext, lock: PartialLock): Promise<PartialDownload> {
-  const loaded = await loadCheckpoint(dir, target.checkpointKey ?? target.url);
+async function downloadLocked(files: PartialFiles, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext, lock: PartialLock): Promise<PartialDownload> {
+  const loaded = await loadCheckpoint(files, target.checkpointKey ?? target.url);
   if ('discarded' in loaded) context.log.warn({ reason: loaded.discarded }, 'checkpoint discarded, downloading from zero');
   let resumeFrom = 'checkpoint' in loaded ? loaded.checkpoint : undefined;
   if (resumeFrom && !canResume(resumeFrom)) {
@@ -89,14 +89,14 @@ async function downloadLocked(dir: string, target: DownloadTarget, settings: Dow
   const resumedFromBytes = resumeFrom ? downloadedBytes(resumeFrom.segments) : 0;
   if (resumeFrom) context.log.info({ offset: resumedFromBytes, totalBytes: resumeFrom.totalBytes }, 'resuming from checkpoint');
   for (let restart = 0; ; restart++) {
-    const transfer = new Transfer(dir, target, settings, context, lock);
+    const transfer = new Transfer(files, target, settings, context, lock);
     try {
       const result = await transfer.run(resumeFrom);
       return { ...result, resumedFromBytes };
     } catch (error) {
       if (!(error instanceof ResourceChanged) || restart >= maxRestartsPerRun) throw error instanceof ResourceChanged ? new MediadError('MEDIAD_ERR_RANGE_MISMATCH', error.message) : error;
       context.log.warn({ reason: error.message }, 'resource changed, downloading from zero');
-      await removeCheckpoint(dir);
+      await removeCheckpoint(files);
       resumeFrom = undefined;
     }
   }
@@ -119,7 +119,7 @@ class Transfer {
   private resumed = false;
 
   constructor(
-    private readonly dir: string,
+    private readonly files: PartialFiles,
     private readonly target: DownloadTarget,
     private readonly settings: DownloadSettings,
     private readonly context: DownloadContext,
@@ -131,13 +131,13 @@ class Transfer {
   }
 
   async run(resumeFrom: Checkpoint | undefined): Promise<Omit<PartialDownload, 'resumedFromBytes'>> {
-    const dataPath = path.join(this.dir, dataFileName);
+    const dataPath = partialFile(this.files, 'data');
     const onOuterAbort = () => this.stop.abort(this.context.signal.reason);
     this.context.signal.addEventListener('abort', onOuterAbort, { once: true });
     let probe: HttpResponse | undefined;
     try {
       if (resumeFrom) {
-        await truncateToCheckpoint(this.dir, resumeFrom);
+        await truncateToCheckpoint(this.files, resumeFrom);
         this.file = await open(dataPath, 'r+');
         this.adopt(resumeFrom);
         this.resumed = true;
@@ -370,10 +370,10 @@ class Transfer {
     this.bytesSinceCheckpoint = 0;
     this.lastCheckpointAt = this.context.now();
     this.checkpointing = (async () => {
-      if (this.checkpointsStarted === 1) await ensureReserve(this.dir); // only downloads that checkpoint have work worth the reserve
+      if (this.checkpointsStarted === 1) await ensureReserve(this.files); // only downloads that checkpoint have work worth the reserve
       await this.file.datasync();
       await this.lock.assertHeld();
-      await writeCheckpoint(this.dir, {
+      await writeCheckpoint(this.files, {
         version: checkpointVersion, url: this.target.checkpointKey ?? this.target.url, sourceUrl: this.target.url, resolvedUrl: this.resolvedUrl,
         contentDisposition: this.contentDisposition,
         ...this.identity, segments: snapshot,
@@ -389,7 +389,7 @@ class Transfer {
   /** After a failure or abort, keep every byte that reached the disk, so the retry resumes exactly there. */
   private async saveProgressAfterFailure(failure: unknown): Promise<void> {
     if (!this.file || this.segments.length === 0) return;
-    if (toMediadError(failure).code === 'MEDIAD_ERR_DISK_FULL') await releaseReserve(this.dir); // room for this last checkpoint
+    if (toMediadError(failure).code === 'MEDIAD_ERR_DISK_FULL') await releaseReserve(this.files); // room for this last checkpoint
     try {
       await this.checkpoint();
     } catch (error) {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { MediadError } from '../errors.ts';
 import { syncDirectory } from './checkpoint.ts';
 import { numberedName } from './filename.ts';
+import { partialFile, type PartialFiles } from './partial-paths.ts';
 
 export interface FinishedFile {
   readonly path: string;
@@ -19,8 +20,6 @@ export interface FinishedFile {
   readonly sha256: string | null;
 }
 
-const doneFileName = 'done.json';
-
 export async function sha256OfFile(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
@@ -28,9 +27,9 @@ export async function sha256OfFile(file: string): Promise<string> {
 }
 
 /** A finish recorded by an earlier run whose job record was not updated before a crash. */
-export async function readRecordedFinish(partialDir: string): Promise<FinishedFile | undefined> {
+export async function readRecordedFinish(partial: PartialFiles): Promise<FinishedFile | undefined> {
   try {
-    const done = JSON.parse(readFileSync(path.join(partialDir, doneFileName), 'utf8')) as FinishedFile;
+    const done = JSON.parse(readFileSync(partialFile(partial, 'done'), 'utf8')) as FinishedFile;
     const size = statSync(done.path).size;
     return size === done.size ? done : undefined;
   } catch {
@@ -39,7 +38,8 @@ export async function readRecordedFinish(partialDir: string): Promise<FinishedFi
 }
 
 export interface FinalizeInput {
-  readonly partialDir: string;
+  /** Where the done marker goes. */
+  readonly partial: PartialFiles;
   readonly dataPath: string;
   readonly downloadDir: string;
   /** Relative, already sanitised name (may contain sub-folders). */
@@ -63,7 +63,7 @@ export async function finalizeDownload(input: FinalizeInput): Promise<FinishedFi
   mkdirSync(path.dirname(target), { recursive: true });
   const finalPath = placeWithoutOverwrite(input.dataPath, sourceStat, target);
   const finished: FinishedFile = { path: finalPath, name: path.basename(finalPath), size, sha256 };
-  writeFileSync(path.join(input.partialDir, doneFileName), JSON.stringify(finished));
+  writeFileSync(partialFile(input.partial, 'done'), JSON.stringify(finished));
   rmSync(input.dataPath, { force: true });
   await syncDirectory(path.dirname(finalPath));
   return finished;

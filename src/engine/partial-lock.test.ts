@@ -24,16 +24,17 @@ describe('judgeLock', () => {
 describe('acquirePartialLock', () => {
   it('takes over a stale lock and refuses a live supervised holder', async () => {
     const dir = await tempDir();
-    await writeFile(path.join(dir, 'lock'), JSON.stringify({ pid: 999_999, startTime: '1', supervisorPid: 1 }));
-    const lock = await acquirePartialLock(dir);
+    const files = { dir, prefix: 'job-1.' }; // a file job's lock: flat in the shared partial folder
+    await writeFile(path.join(dir, 'job-1.lock'), JSON.stringify({ pid: 999_999, startTime: '1', supervisorPid: 1 }));
+    const lock = await acquirePartialLock(files);
     await lock.assertHeld();
     const rival = { pid: process.pid, startTime: 'other', supervisorPid: process.ppid };
     // same pid but another start time reads as stale, so use a real second process as a live holder
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
     try {
       const childOwner = { pid: child.pid as number, startTime: processStartTime(child.pid as number) as string, supervisorPid: process.pid };
-      await writeFile(path.join(dir, 'lock'), JSON.stringify(childOwner));
-      await assert.rejects(acquirePartialLock(dir, rival), { code: 'MEDIAD_ERR_PARTIAL_LOCKED' });
+      await writeFile(path.join(dir, 'job-1.lock'), JSON.stringify(childOwner));
+      await assert.rejects(acquirePartialLock(files, rival), { code: 'MEDIAD_ERR_PARTIAL_LOCKED' });
       await assert.rejects(lock.assertHeld(), { code: 'MEDIAD_ERR_PARTIAL_LOCKED' });
     } finally {
       child.kill('SIGKILL');
@@ -47,7 +48,7 @@ describe('acquirePartialLock', () => {
     const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
     // the lock names a supervisor that is not the child's parent: as the kernel sees it, the child is an orphan
     await writeFile(path.join(dir, 'lock'), JSON.stringify({ pid, startTime: processStartTime(pid), supervisorPid: 1 }));
-    const lock = await acquirePartialLock(dir, currentOwner());
+    const lock = await acquirePartialLock({ dir, prefix: '' }, currentOwner());
     assert.equal(await exited, 'SIGKILL');
     await lock.assertHeld();
   });

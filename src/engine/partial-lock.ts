@@ -11,18 +11,16 @@
  * (measured on the 2-core bench VM), and small files pay several per download.
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MediadError } from '../errors.ts';
 import { readProcStat } from '../proc-stat.ts';
+import { partialFile, partialTempFile, type PartialFiles } from './partial-paths.ts';
 
 export interface LockOwner {
   readonly pid: number;
   readonly startTime: string;
   readonly supervisorPid: number;
 }
-
-const lockFileName = 'lock';
 
 /** Kernel start time of a process, or undefined when it is not running. */
 export function processStartTime(pid: number): string | undefined {
@@ -59,8 +57,7 @@ function readOwner(file: string): LockOwner | undefined {
 }
 
 /** Atomic replace; no fsync: a lock only matters while its holder lives, and no process outlives a power loss. */
-function replaceOwner(file: string, owner: LockOwner): void {
-  const temp = `${file}.${owner.pid}.tmp`;
+function replaceOwner(file: string, temp: string, owner: LockOwner): void {
   writeFileSync(temp, JSON.stringify(owner));
   renameSync(temp, file);
 }
@@ -82,26 +79,26 @@ export interface PartialLock {
   release(): Promise<void>;
 }
 
-/** Takes the lock on `dir`, killing an orphaned holder first. Throws MEDIAD_ERR_PARTIAL_LOCKED when a live, supervised process holds it. */
-export async function acquirePartialLock(dir: string, me: LockOwner = currentOwner(), log?: (message: string) => void): Promise<PartialLock> {
-  const file = path.join(dir, lockFileName);
+/** Takes the lock on a partial download, killing an orphaned holder first. Throws MEDIAD_ERR_PARTIAL_LOCKED when a live, supervised process holds it. */
+export async function acquirePartialLock(files: PartialFiles, me: LockOwner = currentOwner(), log?: (message: string) => void): Promise<PartialLock> {
+  const file = partialFile(files, 'lock');
   if (!createOwner(file, me)) {
     const holder = readOwner(file); // undefined: empty or torn (its writer died mid-write), or released meanwhile
     if (holder) {
       const verdict = judgeLock(holder, me, processStartTime(holder.pid), readProcStat(holder.pid)?.ppid);
       if (verdict === 'held') throw new MediadError('MEDIAD_ERR_PARTIAL_LOCKED', `process ${holder.pid} is still writing this download`);
       if (verdict === 'orphan') {
-        log?.(`killing orphaned worker ${holder.pid} that still holds ${dir}`);
+        log?.(`killing orphaned worker ${holder.pid} that still holds ${file}`);
         await killAndWait(holder);
       }
     }
-    replaceOwner(file, me);
+    replaceOwner(file, partialTempFile(files, 'lock', String(me.pid)), me);
   }
   const lock: PartialLock = {
     async assertHeld() {
       const now = readOwner(file);
       if (!sameProcess(now, me)) {
-        throw new MediadError('MEDIAD_ERR_PARTIAL_LOCKED', `lock on ${dir} was taken over by process ${now?.pid ?? 'unknown'}`);
+        throw new MediadError('MEDIAD_ERR_PARTIAL_LOCKED', `lock ${file} was taken over by process ${now?.pid ?? 'unknown'}`);
       }
     },
     async release() {

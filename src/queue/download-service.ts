@@ -1,9 +1,8 @@
 /** What the API does to jobs: enqueue, cancel, retry. BullMQ carries only `{ id }`; the record is the truth the API shows. */
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import type { Queue } from 'bullmq';
 import { MediadError } from '../errors.ts';
-import { partialJobDir } from '../engine/partial-paths.ts';
+import { removeJobPartial } from '../engine/partial-paths.ts';
 import { initialProgress, terminalStates, type JobRecord, type JobRequest } from './job-record.ts';
 import type { JobStore } from './job-store.ts';
 
@@ -82,7 +81,7 @@ export function createDownloadService(deps: DownloadServiceDeps): DownloadServic
       }
       if (removed) {
         await deps.store.update(id, { state: 'canceled', error: new MediadError('MEDIAD_ERR_CANCELED').toJSON(), finishedAt: iso() });
-        await rm(partialJobDir(deps.downloadDir, id), { recursive: true, force: true }); // a retry wait may have left partial data
+        await removeJobPartial(deps.downloadDir, id); // a retry wait may have left partial data
       } else {
         deps.stopRunningJob(id);
       }

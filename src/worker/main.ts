@@ -3,14 +3,13 @@
  * downloads at once (BullMQ concurrency), sharing one HTTP client and one Redis
  * connection, so the daemon runs workers × jobsPerWorker downloads in all.
  */
-import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Worker, type Job } from 'bullmq';
 import { pino } from 'pino';
 import { loadConfig } from '../config.ts';
 import { addressPolicyFor } from '../engine/address-policy.ts';
 import { createHttpClient } from '../engine/http-client.ts';
-import { partialJobDir } from '../engine/partial-paths.ts';
+import { partialJobDir, removeFinishedFileJobPartial } from '../engine/partial-paths.ts';
 import { createRateLimiter } from '../engine/rate-limiter.ts';
 import { jobLimitOf } from '../limits/fair-share.ts';
 import { createSharedLimit } from '../limits/shared-limit.ts';
@@ -104,15 +103,14 @@ async function runJobOnce(record: JobRecord, _job: Job, signal: AbortSignal): Pr
   }
 }
 
-// A file job's folder holds a few small files (its data is the finished file now): synchronous unlinks are cheaper
-// than thread-pool hand-offs (see engine/partial-lock.ts). A media job's holds its streams, whose unlinks free gigabytes.
+// A file job leaves a few small files (its data is the finished file now): synchronous unlinks are cheaper than
+// thread-pool hand-offs (see engine/partial-lock.ts). A media job's folder holds its streams, whose unlinks free gigabytes.
 async function cleanUp(record: JobRecord): Promise<void> {
-  const dir = partialJobDir(config.downloadDir, record.id);
   try {
-    if (record.request.kind === 'file') rmSync(dir, { recursive: true, force: true });
-    else await rm(dir, { recursive: true, force: true });
+    if (record.request.kind === 'file') removeFinishedFileJobPartial(config.downloadDir, record.id);
+    else await rm(partialJobDir(config.downloadDir, record.id), { recursive: true, force: true });
   } catch (error) {
-    logger.warn({ jobId: record.id, err: (error as Error).message }, 'could not remove the partial folder of a finished job');
+    logger.warn({ jobId: record.id, err: (error as Error).message }, 'could not remove the partial files of a finished job');
   }
 }
 const worker = new Worker(queueName, createProcessor({ store, now: Date.now, run: runJob, cleanUp }), {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { MediadError } from '../errors.ts';
 import { toMediadError } from '../engine/classify.ts';
 import { downloadToPartial, type DownloadContext, type DownloadSettings } from '../engine/download.ts';
+import { inFolder } from '../engine/partial-paths.ts';
 import { findSameStream, isExpired } from '../sources/same-stream.ts';
 import type { MediaStream, ResolvedMedia } from '../sources/types.ts';
 
@@ -28,7 +29,7 @@ export async function downloadStream(dir: string, media: ResolvedMedia, initial:
   for (let refresh = 0; ; refresh++) {
     if (isExpired(stream, context.engine.now())) stream = await refreshStream(dir, stream, context);
     try {
-      const partial = await downloadToPartial(dir, {
+      const partial = await downloadToPartial(inFolder(dir), {
         url: stream.url, checkpointKey: `${media.resolver}:${media.metadata.id}:${stream.id}`, ...(stream.headers ? { headers: stream.headers } : {}),
       }, context.settings, { ...context.engine, onProgress: context.onProgress });
       if (stream.contentLengthBytes !== undefined && partial.totalBytes !== stream.contentLengthBytes) {

@@ -10,7 +10,7 @@ import { MediadError } from '../errors.ts';
 import { toMediadError } from '../engine/classify.ts';
 import { chooseFilename } from '../engine/filename.ts';
 import { finalizeDownload, readRecordedFinish } from '../engine/finalize.ts';
-import { partialJobDir } from '../engine/partial-paths.ts';
+import { inFolder, partialJobDir } from '../engine/partial-paths.ts';
 import { buildAudioArgs, buildMergeArgs, buildRemuxArgs, planAudioOutput } from '../postprocess/ffmpeg-args.ts';
 import { runFfmpeg } from '../postprocess/ffmpeg.ts';
 import { probeMedia } from '../postprocess/ffprobe.ts';
@@ -40,7 +40,7 @@ function selectionOf(record: JobRecord): FormatSelection {
 export async function runMediaJob(record: JobRecord, context: MediaJobContext): Promise<JobOutcome> {
   const jobDir = partialJobDir(context.downloadDir, record.id);
   try {
-    const recorded = await readRecordedFinish(jobDir);
+    const recorded = await readRecordedFinish(inFolder(jobDir));
     if (recorded) return done(recorded);
     context.progress.stage('resolving');
     const media = await context.resolve(record.request.url, context.signal);
@@ -63,7 +63,7 @@ export async function runMediaJob(record: JobRecord, context: MediaJobContext): 
       ? chooseFilename({ requested: record.request.filename, url: record.request.url })
       : renderOutputName(context.outputTemplate, { title: media.metadata.title, id: media.metadata.id, ext: output.extension, uploader: media.metadata.uploader });
     const file = await finalizeDownload({
-      partialDir: jobDir, dataPath: output.path, downloadDir: context.downloadDir, filename,
+      partial: inFolder(jobDir), dataPath: output.path, downloadDir: context.downloadDir, filename,
       expectedBytes: (await stat(output.path)).size, expectedSha256: record.request.sha256, hash: context.hashFiles,
     });
     return done(file); // the folder goes once the record says completed (createProcessor's cleanUp)

@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { fileJobPartial, partialFile } from '../../src/engine/partial-paths.ts';
 import { startDaemon, type Daemon } from '../helpers/daemon.ts';
 import { randomBytesSeeded, sha256, sha256File, startOrigin, type Origin } from '../helpers/origin.ts';
 import { isAlive } from '../helpers/process-tree.ts';
@@ -22,7 +22,7 @@ async function startSlowDownload(daemon: Daemon, origin: Origin, name: string, b
   return { id: response.body.id, data };
 }
 
-const partialData = (daemon: Daemon, id: string) => path.join(daemon.downloadDir, '.mediad-partial', id, 'data.part');
+const partialData = (daemon: Daemon, id: string) => partialFile(fileJobPartial(daemon.downloadDir, id), 'data');
 
 describe('crash modes', () => {
   let origin: Origin;
@@ -89,7 +89,7 @@ describe('crash modes', () => {
       const { id, data } = await startSlowDownload(daemon, origin, 'torn.bin', 4 * MiB);
       await daemon.waitForJob(id, (job) => job.progress.downloadedBytes > MiB, { timeoutMs: 15_000 });
       await daemon.killTree();
-      await writeFile(path.join(daemon.downloadDir, '.mediad-partial', id, 'checkpoint.json'), '{"version":1,"url":"http://tor');
+      await writeFile(partialFile(fileJobPartial(daemon.downloadDir, id), 'checkpoint'), '{"version":1,"url":"http://tor');
       const requestsBefore = origin.requests.length;
       origin.behave('/torn.bin', { throttleBytesPerSecond: 8 * MiB });
       await daemon.restart();

@@ -149,7 +149,7 @@ describe('downloading files', () => {
     assert.equal(response.status, 200);
     await daemon.waitForState(id, 'canceled', 2000);
     assert.ok(Date.now() - asked <= 2000);
-    await waitFor(() => !existsSync(path.join(daemon.downloadDir, '.mediad-partial', id)), { timeoutMs: 2000, what: 'partial data removed' });
+    await waitFor(async () => (await readdir(path.join(daemon.downloadDir, '.mediad-partial'))).every((name) => !name.startsWith(id)), { timeoutMs: 2000, what: 'partial data removed' });
     await waitFor(() => origin.activeConnections() === 0 || origin.requests.filter((r) => r.path === '/cancel.bin').every((r) => r.status > 0), { timeoutMs: 2000, what: 'transfer stopped' });
     const bytesAtCancel = origin.bytesServed('/cancel.bin');
     await new Promise((resolve) => setTimeout(resolve, 600));

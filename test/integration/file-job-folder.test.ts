@@ -1,18 +1,18 @@
 /**
- * A file job's partial folder on disk: where its data lives, that partial data
- * from the earlier `<job>/file` layout still resumes, and that the folder (with
- * its done marker) outlives a failed record update, so a crash in that window
- * reports the file instead of fetching it again as "name (1)".
+ * A file job's partial files on disk: where they live (flat in the shared
+ * partial folder, named after the job), that partial data from the earlier
+ * `<job>/file` and `<job>/` layouts still resumes, and that the done marker
+ * outlives a failed record update, so a crash in that window reports the file
+ * instead of fetching it again as "name (1)".
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { writeCheckpoint, checkpointVersion } from '../../src/engine/checkpoint.ts';
 import type { HttpClient } from '../../src/engine/http-client.ts';
-import { partialJobDir } from '../../src/engine/partial-paths.ts';
+import { inFolder, partialFolderName, partialJobDir, removeFinishedFileJobPartial } from '../../src/engine/partial-paths.ts';
 import { initialProgress, type JobRecord } from '../../src/queue/job-record.ts';
 import type { JobStore } from '../../src/queue/job-store.ts';
 import { createProcessor } from '../../src/worker/bullmq-adapter.ts';
@@ -51,7 +51,7 @@ function memoryStore(records: Map<string, JobRecord>) {
   return store;
 }
 
-describe('file job partial folder', () => {
+describe('file job partial files', () => {
   let origin: Origin;
   let http: HttpClient;
   let close: (() => Promise<void>) | undefined;
@@ -65,19 +65,21 @@ describe('file job partial folder', () => {
     settings: { connections: 1, minSegmentBytes: MiB, checkpointIntervalBytes: 8 * MiB, checkpointIntervalMs: 2000 },
   });
 
-  it('resumes partial data that an earlier version left under <job>/file, fetching only the rest', async () => {
+  for (const [layout, folderOf] of [['<job>/file', (jobDir: string) => path.join(jobDir, 'file')], ['<job>', (jobDir: string) => jobDir]] as const) {
+  it(`resumes partial data that an earlier version left under ${layout}, fetching only the rest, then removes the folder`, async () => {
     const data = randomBytesSeeded(2 * MiB, 41);
     origin.setFile('/legacy.bin', data, { etag: 'legacy-v1' });
     const downloadDir = await tempDir();
-    const legacyDir = path.join(partialJobDir(downloadDir, 'j-legacy'), 'file');
+    const legacyDir = folderOf(partialJobDir(downloadDir, 'j-legacy'));
     await mkdir(legacyDir, { recursive: true });
     await writeFile(path.join(legacyDir, 'data.part'), data.subarray(0, MiB));
     const url = origin.url('/legacy.bin');
-    await writeCheckpoint(legacyDir, {
+    await writeCheckpoint(inFolder(legacyDir), {
       version: checkpointVersion, url, sourceUrl: url, resolvedUrl: url, contentDisposition: null,
       etag: '"legacy-v1"', lastModified: null, totalBytes: 2 * MiB, segments: [{ start: 0, end: 2 * MiB, written: MiB }],
     });
     const before = origin.requests.length;
+    const servedBefore = origin.bytesServed('/legacy.bin');
 
     const outcome = await runFileJob(recordFor('j-legacy', url), contextFor(downloadDir));
 
@@ -86,10 +88,13 @@ describe('file job partial folder', () => {
     assert.equal(await sha256File(outcome.file.path), sha256(data));
     const served = origin.requests.slice(before);
     assert.deepEqual(served.map((request) => request.range), [`bytes=${MiB}-${2 * MiB - 1}`]);
-    assert.equal(origin.bytesServed('/legacy.bin'), MiB);
+    assert.equal(origin.bytesServed('/legacy.bin') - servedBefore, MiB);
+    removeFinishedFileJobPartial(downloadDir, 'j-legacy');
+    assert.deepEqual(await readdir(path.join(downloadDir, partialFolderName)), [], 'the old folder went with the job');
   });
+  }
 
-  it('keeps a finished job folder until its record says completed, so the retry reports the same file without fetching', async () => {
+  it('keeps a finished job\'s done marker until its record says completed, so the retry reports the same file without fetching', async () => {
     const data = randomBytesSeeded(64 * 1024, 42);
     origin.setFile('/small.bin', data);
     const downloadDir = await tempDir();
@@ -101,17 +106,16 @@ describe('file job partial folder', () => {
       run: (record) => runFileJob(record, contextFor(downloadDir)),
       cleanUp: (record) => {
         cleaned.push(record.id);
-        rmSync(partialJobDir(downloadDir, record.id), { recursive: true, force: true });
+        removeFinishedFileJobPartial(downloadDir, record.id);
       },
     });
     const job = { id: 'j-small', attemptsMade: 0, opts: { attempts: 3 } } as unknown as Job;
-    const jobDir = partialJobDir(downloadDir, 'j-small');
+    const partialFolder = path.join(downloadDir, partialFolderName);
 
     store.failCompletedUpdates = 1;
     await assert.rejects(processor(job, 'token'), /redis is down/);
     assert.deepEqual(cleaned, [], 'nothing is cleaned up while the record does not say completed');
-    assert.ok(existsSync(path.join(jobDir, 'done.json')), 'the done marker stays');
-    assert.deepEqual(await readdir(jobDir), ['done.json'], 'file jobs keep their partial files in the job folder itself');
+    assert.deepEqual(await readdir(partialFolder), ['j-small.done.json'], 'only the done marker stays, flat in the shared folder: no job folder');
     const requestsAfterFirst = origin.requests.length;
 
     const file = await processor(job, 'token');
@@ -122,5 +126,6 @@ describe('file job partial folder', () => {
     assert.deepEqual(await readdir(downloadDir).then((names) => names.filter((name) => !name.startsWith('.')).sort()), ['small.bin'], 'no "small (1).bin"');
     assert.equal(records.get('j-small')?.state, 'completed');
     assert.deepEqual(cleaned, ['j-small']);
+    assert.deepEqual(await readdir(partialFolder), [], 'nothing left once the record says completed');
   });
 });

@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkpointVersion, writeCheckpoint } from '../../src/engine/checkpoint.ts';
 import { downloadToPartial, type DownloadSettings } from '../../src/engine/download.ts';
+import { inFolder } from '../../src/engine/partial-paths.ts';
 import type { HttpClient } from '../../src/engine/http-client.ts';
 import type { Segment } from '../../src/engine/segments.ts';
 import { randomBytesSeeded, sha256, sha256File, type Origin, type ServedRequest } from '../helpers/origin.ts';
@@ -35,7 +36,7 @@ describe('segmented downloads', () => {
   after(async () => close?.());
 
   const settings = (connections: number, minSegmentBytes = MiB): DownloadSettings => ({ connections, minSegmentBytes, checkpointIntervalBytes: 2 * MiB, checkpointIntervalMs: 1000 });
-  const run = (dir: string, url: string, connections: number, minSegmentBytes = MiB) => downloadToPartial(dir, { url }, settings(connections, minSegmentBytes), {
+  const run = (dir: string, url: string, connections: number, minSegmentBytes = MiB) => downloadToPartial(inFolder(dir), { url }, settings(connections, minSegmentBytes), {
     http, signal: new AbortController().signal, log: quietLog, now: Date.now, onProgress: () => undefined,
   });
 
@@ -77,7 +78,7 @@ describe('segmented downloads', () => {
     const partial = Buffer.alloc(data.length);
     for (const s of segments) data.copy(partial, s.start, s.start, s.start + s.written);
     await writeFile(path.join(dir, 'data.part'), partial);
-    await writeCheckpoint(dir, { version: checkpointVersion, url: origin.url('/resume.bin'), sourceUrl: origin.url('/resume.bin'), resolvedUrl: origin.url('/resume.bin'), contentDisposition: null, etag, lastModified: null, totalBytes: data.length, segments });
+    await writeCheckpoint(inFolder(dir), { version: checkpointVersion, url: origin.url('/resume.bin'), sourceUrl: origin.url('/resume.bin'), resolvedUrl: origin.url('/resume.bin'), contentDisposition: null, etag, lastModified: null, totalBytes: data.length, segments });
     const servedBefore = origin.bytesServed('/resume.bin');
     const requestsBefore = origin.requests.length;
     const result = await run(dir, origin.url('/resume.bin'), 4);
@@ -103,7 +104,7 @@ describe('segmented downloads', () => {
     data.copy(partial, 0, 0, 8 * MiB);
     await writeFile(path.join(dir, 'data.part'), partial);
     // the first half is done, the second untouched: two connections must share the second half
-    await writeCheckpoint(dir, { version: checkpointVersion, url: origin.url('/split.bin'), sourceUrl: origin.url('/split.bin'), resolvedUrl: origin.url('/split.bin'), contentDisposition: null, etag, lastModified: null, totalBytes: data.length, segments: [{ start: 0, end: 8 * MiB, written: 8 * MiB }, { start: 8 * MiB, end: 16 * MiB, written: 0 }] });
+    await writeCheckpoint(inFolder(dir), { version: checkpointVersion, url: origin.url('/split.bin'), sourceUrl: origin.url('/split.bin'), resolvedUrl: origin.url('/split.bin'), contentDisposition: null, etag, lastModified: null, totalBytes: data.length, segments: [{ start: 0, end: 8 * MiB, written: 8 * MiB }, { start: 8 * MiB, end: 16 * MiB, written: 0 }] });
     const requestsBefore = origin.requests.length;
     const servedBefore = origin.bytesServed('/split.bin');
     const result = await run(dir, origin.url('/split.bin'), 2);

@@ -7,10 +7,10 @@
  * a thread-pool hand-off costs 20–40 µs of CPU; fsync and truncate, which can
  * take milliseconds, stay asynchronous.
  */
-import { closeSync, fsync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, fsync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { open, truncate } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { partialFile, partialTempFile, type PartialFiles } from './partial-paths.ts';
+import { partialFile, partialTempFile, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
 import type { Segment } from './segments.ts';
 import type { ResourceIdentity } from './validators.ts';
 
@@ -114,5 +114,5 @@ export async function truncateToCheckpoint(files: PartialFiles, checkpoint: Chec
 }
 
 export async function removeCheckpoint(files: PartialFiles): Promise<void> {
-  rmSync(partialFile(files, 'checkpoint'), { force: true });
+  unlinkIfThere(partialFile(files, 'checkpoint'));
 }

@@ -6,12 +6,12 @@
  * Its metadata calls are synchronous, like the partial lock's (see there why).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, type Stats, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, type Stats, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MediadError } from '../errors.ts';
 import { syncDirectory } from './checkpoint.ts';
 import { numberedName } from './filename.ts';
-import { partialFile, type PartialFiles } from './partial-paths.ts';
+import { partialFile, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
 
 export interface FinishedFile {
   readonly path: string;
@@ -64,7 +64,7 @@ export async function finalizeDownload(input: FinalizeInput): Promise<FinishedFi
   const finalPath = placeWithoutOverwrite(input.dataPath, sourceStat, target);
   const finished: FinishedFile = { path: finalPath, name: path.basename(finalPath), size, sha256 };
   writeFileSync(partialFile(input.partial, 'done'), JSON.stringify(finished));
-  rmSync(input.dataPath, { force: true });
+  unlinkIfThere(input.dataPath);
   await syncDirectory(path.dirname(finalPath));
   return finished;
 }

@@ -10,11 +10,11 @@
  * local disk, while a hand-off to libuv's thread pool costs 20–40 µs of CPU
  * (measured on the 2-core bench VM), and small files pay several per download.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MediadError } from '../errors.ts';
 import { readProcStat } from '../proc-stat.ts';
-import { partialFile, partialTempFile, type PartialFiles } from './partial-paths.ts';
+import { partialFile, partialTempFile, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
 
 export interface LockOwner {
   readonly pid: number;
@@ -103,7 +103,7 @@ export async function acquirePartialLock(files: PartialFiles, me: LockOwner = cu
     },
     async release() {
       const now = readOwner(file);
-      if (sameProcess(now, me)) rmSync(file, { force: true });
+      if (sameProcess(now, me)) unlinkIfThere(file);
     },
   };
   await lock.assertHeld(); // two takers racing: the last rename wins (also over a fresh create), the other backs off here

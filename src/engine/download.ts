@@ -4,8 +4,8 @@
  * checkpoint, and restart from zero when the origin says the resource changed.
  * Returns when every byte is on disk and fsynced; finishing (hash, rename) is the caller's.
  */
-import { fstatSync, mkdirSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { openDataFile, type DataFile } from './data-file.ts';
 import { ensureReserve, releaseReserve } from './disk-reserve.ts';
 import { MediadError } from '../errors.ts';
 import { partialFile, type PartialFiles } from './partial-paths.ts';
@@ -103,7 +103,7 @@ async function downloadLocked(files: PartialFiles, target: DownloadTarget, setti
 }
 
 class Transfer {
-  private file!: FileHandle;
+  private file!: DataFile;
   private identity: ResourceIdentity = { etag: null, lastModified: null, totalBytes: null };
   private resolvedUrl: string;
   private contentDisposition: string | null = null;
@@ -138,11 +138,11 @@ class Transfer {
     try {
       if (resumeFrom) {
         await truncateToCheckpoint(this.files, resumeFrom);
-        this.file = await open(dataPath, 'r+');
+        this.file = openDataFile(dataPath, 'r+');
         this.adopt(resumeFrom);
         this.resumed = true;
       } else {
-        this.file = await open(dataPath, 'w');
+        this.file = openDataFile(dataPath, 'w');
         probe = await this.probe();
       }
       this.report();
@@ -151,7 +151,7 @@ class Transfer {
       // interval); a longer one records its end so a retry (e.g. after a full disk) finishes without fetching again.
       if (this.checkpointsStarted > 0 || this.resumed) await this.checkpoint();
       else await this.file.datasync(); // the finished file must never hold bytes that are not on disk
-      const size = fstatSync(this.file.fd).size;
+      const size = this.file.size();
       const total = this.identity.totalBytes ?? downloadedBytes(this.segments);
       if (size !== total) throw new MediadError('MEDIAD_ERR_SIZE_MISMATCH', `partial file has ${size} bytes, expected ${total}`);
       return { dataPath, totalBytes: total, resolvedUrl: this.resolvedUrl, contentDisposition: this.contentDisposition };
@@ -161,7 +161,7 @@ class Transfer {
       throw error instanceof ResourceChanged ? error : toMediadError(error);
     } finally {
       this.context.signal.removeEventListener('abort', onOuterAbort);
-      await this.file?.close().catch(() => undefined);
+      await this.file?.close();
     }
   }
 

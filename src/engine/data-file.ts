@@ -1,0 +1,51 @@
+/**
+ * The partial data file of one download. Open, close and fstat are synchronous: µs on a local disk, where a
+ * hand-off to libuv's thread pool costs 20–40 µs of CPU (see partial-lock.ts) and a small file pays for each.
+ * Writes and fdatasync, which can take milliseconds, go through the thread pool.
+ */
+import { closeSync, fdatasync, fstatSync, openSync, writev } from 'node:fs';
+import type { VectorWriter } from './write-blocks.ts';
+
+export interface DataFile extends VectorWriter {
+  size(): number;
+  datasync(): Promise<void>;
+  /**
+   * Waits for the writes and syncs still in the thread pool, then closes; never rejects, and later calls do nothing.
+   * Closing under a pending write would let it land in whatever file reuses the descriptor number.
+   */
+  close(): Promise<void>;
+}
+
+/** `w` creates or empties the file; `r+` keeps what is there (a resume). */
+export function openDataFile(path: string, flags: 'w' | 'r+'): DataFile {
+  const fd = openSync(path, flags);
+  const pending = new Set<Promise<unknown>>();
+  let closed = false;
+  const track = <T>(start: () => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new Error('data file is closed')); // before starting: the number may be reused
+    const operation = start();
+    pending.add(operation);
+    const settle = () => pending.delete(operation);
+    operation.then(settle, settle);
+    return operation;
+  };
+  return {
+    writev: (buffers, position) => track(() => new Promise((resolve, reject) => {
+      writev(fd, buffers, position, (error, bytesWritten) => (error ? reject(error) : resolve({ bytesWritten })));
+    })),
+    datasync: () => track(() => new Promise<void>((resolve, reject) => {
+      fdatasync(fd, (error) => (error ? reject(error) : resolve()));
+    })),
+    size: () => fstatSync(fd).size,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (pending.size > 0) await Promise.allSettled(pending);
+      try {
+        closeSync(fd);
+      } catch {
+        // what reached the file is in it, and a checkpoint only ever claims synced bytes: nothing to undo
+      }
+    },
+  };
+}

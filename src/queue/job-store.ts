@@ -1,12 +1,13 @@
-/** Job records in Redis: create (with idempotency), read, page newest-first, update. */
+/** Job records in Redis: create (with idempotency), read, claim for a run, page newest-first, update. */
 import type { Redis } from 'ioredis';
 import { decodeRecord, encodeRecord, type JobRecord, type JobState } from './job-record.ts';
+import { luaScript } from '../redis/script.ts';
 import { idempotencyKey, jobIndexKey, jobKey, jobSeqKey, runningSetKey } from './keys.ts';
 
 const idempotencyTtlSeconds = 24 * 60 * 60;
 
 /** KEYS: seq, job hash, index, idempotency key ('' for none). ARGV: id, idempotency TTL, field/value pairs. Returns {seq, id owning the key}. */
-const createScript = `
+const createScript = luaScript(`
 if KEYS[4] ~= '' then
   local owner = redis.call('GET', KEYS[4])
   if owner and redis.call('EXISTS', '${jobKey('')}' .. owner) == 1 then return {0, owner} end
@@ -15,7 +16,24 @@ local seq = redis.call('INCR', KEYS[1])
 redis.call('HSET', KEYS[2], 'seq', seq, unpack(ARGV, 3))
 redis.call('ZADD', KEYS[3], seq, ARGV[1])
 if KEYS[4] ~= '' then redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[2]) end
-return {seq, ARGV[1]}`;
+return {seq, ARGV[1]}`);
+
+/**
+ * KEYS: job hash, running set. ARGV: id, attempts, now (ISO). Returns the hash as it was. Marks the job active
+ * (and running) unless it completed already (a crash hid that from BullMQ) or a cancel is pending: the two cases
+ * the worker settles without running it. startedAt keeps the first start.
+ */
+const claimScript = luaScript(`
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 then return fields end
+local seen = {}
+for i = 1, #fields, 2 do seen[fields[i]] = fields[i + 1] end
+if (seen['state'] == 'completed' and (seen['file'] or '') ~= '') or (seen['cancelRequestedAt'] or '') ~= '' then return fields end
+local startedAt = seen['startedAt'] or ''
+if startedAt == '' then startedAt = ARGV[3] end
+redis.call('HSET', KEYS[1], 'state', 'active', 'startedAt', startedAt, 'attempts', ARGV[2], 'error', '')
+redis.call('SADD', KEYS[2], ARGV[1])
+return fields`);
 
 export interface JobPage {
   readonly jobs: JobRecord[];
@@ -26,6 +44,11 @@ export interface JobStore {
   /** Saves a new record unless `idempotency` already names a job; returns the job that stands for the request and whether it is new. */
   create(build: (seq: number) => JobRecord, idempotency?: string): Promise<{ record: JobRecord; created: boolean }>;
   get(id: string): Promise<JobRecord | undefined>;
+  /**
+   * A worker takes the job: one round trip reads the record and, unless it is completed or a cancel is pending,
+   * marks it active, running, with this attempt number and its first start time. Returns the record as it was.
+   */
+  claim(id: string, attempt: number, nowIso: string): Promise<JobRecord | undefined>;
   /** `running` also marks the job as run by a live worker (true) or no longer (false), in the same round trip. */
   update(id: string, fields: Partial<JobRecord>, running?: boolean): Promise<void>;
   list(options: { state?: JobState | undefined; limit: number; cursor?: string | undefined }): Promise<JobPage>;
@@ -50,8 +73,8 @@ export function createJobStore(redis: Redis): JobStore {
       const fields = encodeRecord(draft);
       delete fields.seq;
       // one round trip: number the job, store it, index it, and claim the idempotency key (NX: a racing twin loses)
-      const [seq, ownerId] = (await redis.eval(createScript, 4, jobSeqKey, jobKey(draft.id), jobIndexKey, idempotency ? idempotencyKey(idempotency) : '',
-        draft.id, idempotency ? idempotencyTtlSeconds : 0, ...Object.entries(fields).flat())) as [number, string];
+      const [seq, ownerId] = (await createScript(redis, [jobSeqKey, jobKey(draft.id), jobIndexKey, idempotency ? idempotencyKey(idempotency) : ''],
+        [draft.id, idempotency ? idempotencyTtlSeconds : 0, ...Object.entries(fields).flat()])) as [number, string];
       if (ownerId !== draft.id) {
         const winner = await get(ownerId);
         if (winner) return { record: winner, created: false };
@@ -59,6 +82,12 @@ export function createJobStore(redis: Redis): JobStore {
       return { record: { ...draft, seq }, created: true };
     },
     get,
+    async claim(id, attempt, nowIso) {
+      const flat = (await claimScript(redis, [jobKey(id), runningSetKey], [id, attempt, nowIso])) as string[];
+      const fields: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+      return decodeRecord(fields);
+    },
     async update(id, fields, running) {
       if (running === undefined) {
         await redis.hset(jobKey(id), encodeRecord(fields));

@@ -36,18 +36,17 @@ export function createBackoffStrategy(baseDelayMs: number, maxDelayMs: number, r
 export function createProcessor(deps: ProcessorDeps) {
   return async (job: Job, token: string | undefined, signal?: AbortSignal): Promise<FileInfo> => {
     const id = job.id as string;
-    const record = await deps.store.get(id);
+    const iso = () => new Date(deps.now()).toISOString();
+    const record = await deps.store.claim(id, job.attemptsMade + 1, iso()); // marked active unless one of the two cases below
     if (!record) throw new UnrecoverableError(`MEDIAD_ERR_NOT_FOUND: no record for job ${id}`);
     if (record.state === 'completed' && record.file) { // finished before a crash hid it from BullMQ
       await deps.cleanUp(record);
       return record.file;
     }
-    const iso = () => new Date(deps.now()).toISOString();
     if (record.cancelRequestedAt) {
       await deps.store.update(id, { state: 'canceled', error: new MediadError('MEDIAD_ERR_CANCELED').toJSON(), finishedAt: iso() });
       throw new UnrecoverableError('MEDIAD_ERR_CANCELED');
     }
-    await deps.store.update(id, { state: 'active', startedAt: record.startedAt ?? iso(), attempts: job.attemptsMade + 1, error: null }, true);
     const outcome = await deps.run(record, job, signal ?? new AbortController().signal);
     return await applyOutcome(outcome, record, job, token, deps, iso);
   };

@@ -37,8 +37,8 @@ function recordFor(id: string, url: string): JobRecord {
 function memoryStore(records: Map<string, JobRecord>) {
   const store = {
     failCompletedUpdates: 0,
-    async get(id: string) {
-      return records.get(id);
+    async claim(id: string) {
+      return records.get(id); // the record as it was; the run does not read the state this marks
     },
     async update(id: string, fields: Partial<JobRecord>) {
       if (fields.state === 'completed' && store.failCompletedUpdates > 0) {

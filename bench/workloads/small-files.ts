@@ -126,5 +126,5 @@ export async function syscallsPerSmallFile(context: BenchContext, dir: string): 
 }
 
 export async function profileSmallFiles(context: BenchContext, cpuProfileDir: string): Promise<MediadRun> {
-  return measureMediad(context, { label: 'w3-profile', workers, jobsPerWorker, connections: 4, jobs: jobsOf(context), hashSample: 0, timeoutMs: 600_000, cpuProfileDir });
+  return measureMediad(context, { label: 'w3-profile', workers, jobsPerWorker, connections: 4, jobs: jobsOf(context), listSize, hashSample: 0, timeoutMs: 600_000, cpuProfileDir });
 }

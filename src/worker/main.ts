@@ -61,9 +61,17 @@ const settings = {
   checkpointIntervalBytes: config.checkpointIntervalBytes, checkpointIntervalMs: config.checkpointIntervalMs,
 };
 
-// one run per job in this process; the supervisor hears which jobs run here whenever that changes
+// One run per job in this process. The supervisor hears which jobs run here (health's `busy`, and the log line when
+// a worker dies) within 50 ms of a change, not at each one: small files made two IPC messages per download.
 const runs = oneRunPerJob();
-const reportJobs = () => send({ type: 'jobs', jobIds: runs.running() });
+const jobsReportDelayMs = 50;
+let jobsReport: NodeJS.Timeout | undefined;
+const reportJobs = () => {
+  jobsReport ??= setTimeout(() => {
+    jobsReport = undefined;
+    send({ type: 'jobs', jobIds: runs.running() });
+  }, jobsReportDelayMs);
+};
 
 async function runJob(record: JobRecord, job: Job, signal: AbortSignal): Promise<JobOutcome> {
   const result = runs.run(record.id, () => runJobOnce(record, job, signal));

@@ -7,10 +7,10 @@
  * a thread-pool hand-off costs 20–40 µs of CPU; fsync and truncate, which can
  * take milliseconds, stay asynchronous.
  */
-import { closeSync, fsync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { closeSync, fsync, openSync, renameSync, statSync } from 'node:fs';
 import { open, truncate } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { partialFile, partialTempFile, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
+import { partialFile, partialTempFile, readIfThere, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
 import type { Segment } from './segments.ts';
 import type { ResourceIdentity } from './validators.ts';
 
@@ -81,13 +81,13 @@ export function findCheckpointProblem(value: unknown, url: string, dataBytes: nu
 
 /** Loads and checks the checkpoint; an unreadable or inconsistent one is reported as discarded (the caller restarts from zero and logs why). */
 export async function loadCheckpoint(files: PartialFiles, url: string): Promise<LoadResult> {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(partialFile(files, 'checkpoint'), 'utf8');
+    text = readIfThere(partialFile(files, 'checkpoint'));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
     return { discarded: `unreadable: ${(error as Error).message}` };
   }
+  if (text === undefined) return { missing: true };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -6,12 +6,12 @@
  * Its metadata calls are synchronous, like the partial lock's (see there why).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, type Stats, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, type Stats, linkSync, mkdirSync, openSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MediadError } from '../errors.ts';
 import { syncDirectory } from './checkpoint.ts';
 import { numberedName } from './filename.ts';
-import { partialFile, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
+import { partialFile, readIfThere, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
 
 export interface FinishedFile {
   readonly path: string;
@@ -29,7 +29,9 @@ export async function sha256OfFile(file: string): Promise<string> {
 /** A finish recorded by an earlier run whose job record was not updated before a crash. */
 export async function readRecordedFinish(partial: PartialFiles): Promise<FinishedFile | undefined> {
   try {
-    const done = JSON.parse(readFileSync(partialFile(partial, 'done'), 'utf8')) as FinishedFile;
+    const text = readIfThere(partialFile(partial, 'done'));
+    if (text === undefined) return undefined;
+    const done = JSON.parse(text) as FinishedFile;
     const size = statSync(done.path).size;
     return size === done.size ? done : undefined;
   } catch {

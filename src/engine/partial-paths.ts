@@ -7,7 +7,7 @@
  * a mkdir and an rmdir were a sixth of a worker's CPU per small file. A media job keeps a folder of its own,
  * with one sub-folder per stream.
  */
-import { existsSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -54,9 +54,11 @@ export function fileJobPartial(downloadDir: string, jobId: string): PartialFiles
   return { dir: path.join(downloadDir, partialFolderName), prefix: `${jobId}.` };
 }
 
+/** Every file a file job may leave in the flat layout, the done marker first. */
 const flatNames = (downloadDir: string, jobId: string): string[] => {
   const flat: PartialFiles = { dir: path.join(downloadDir, partialFolderName), prefix: `${jobId}.` };
-  return [...(Object.keys(partialNames) as PartialName[]).map((name) => partialFile(flat, name)), partialTempFile(flat, 'checkpoint')];
+  const names: PartialName[] = ['done', 'data', 'checkpoint', 'lock', 'reserve'];
+  return [...names.map((name) => partialFile(flat, name)), partialTempFile(flat, 'checkpoint')];
 };
 
 /**
@@ -64,9 +66,25 @@ const flatNames = (downloadDir: string, jobId: string): string[] => {
  * Synchronous: a few unlinks, cheaper than thread-pool hand-offs (see partial-lock.ts).
  */
 export function removeFinishedFileJobPartial(downloadDir: string, jobId: string): void {
-  for (const file of flatNames(downloadDir, jobId)) unlinkIfThere(file);
+  const [done, ...others] = flatNames(downloadDir, jobId);
+  unlinkIfThere(done as string);
+  for (const file of others) if (existsSync(file)) unlinkIfThere(file); // mostly absent: a boolean, not a thrown ENOENT
   const jobDir = partialJobDir(downloadDir, jobId);
   if (existsSync(jobDir)) rmSync(jobDir, { recursive: true, force: true });
+}
+
+/**
+ * A small file's text, or undefined when it is not there. An absent file is the common case on the hot path
+ * (no checkpoint, no done marker yet), and a thrown ENOENT costs far more than the existence check.
+ */
+export function readIfThere(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed in between
+    throw error;
+  }
 }
 
 /** One unlink; rmSync with `force` makes an lstat first: a second system call per file, on the small-file hot path. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { request } from 'undici';
+import { Client, request } from 'undici';
 import type { Daemon, DaemonOptions } from './daemon.ts';
 import { getFreePort } from './free-port.ts';
 import { randomBytesSeeded, sha256, sha256File, startOrigin, type Origin } from './origin.ts';
@@ -445,5 +445,23 @@ describe('origin: misbehaviour on demand', () => {
       assert.equal(origin.peakConcurrentResponses('/other.bin'), 1);
       assert.equal(origin.peakConcurrentResponses(), 4);
       assert.equal(origin.bytesServed(), 4 * small.length);
+    }));
+
+  test('stops counting a response once its last byte is written, so a next request right after it is not concurrent', () =>
+    withOrigin(async (origin) => {
+      const small = data.subarray(0, 8_000);
+      origin.setFile('/paced.bin', small);
+      origin.behave('/paced.bin', { throttleBytesPerSecond: 40_000 }); // 4000-byte chunks 100 ms apart
+      const first = await fetchBytes(origin.url('/paced.bin'));
+      assert.equal(sha256(first.body), sha256(small));
+      // a new connection, as a second worker process would open it the moment the first download is done
+      const other = new Client(origin.baseUrl);
+      try {
+        const second = await other.request({ path: '/paced.bin', method: 'GET' });
+        assert.equal(sha256(Buffer.from(await second.body.arrayBuffer())), sha256(small));
+      } finally {
+        await other.close();
+      }
+      assert.equal(origin.peakConcurrentResponses('/paced.bin'), 1);
     }));
 });

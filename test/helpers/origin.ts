@@ -152,15 +152,24 @@ export async function startOrigin(opts: { host?: string } = {}): Promise<Origin>
     return next;
   };
 
-  const trackInFlight = (path: string, res: ServerResponse): void => {
+  /**
+   * A response counts as in flight until its last body byte is written or it closes, whichever comes first: a client
+   * holding every byte may start its next request before this process gets round to ending the old response.
+   */
+  const trackInFlight = (path: string, res: ServerResponse): (() => void) => {
     const current = (inFlight.get(path) ?? 0) + 1;
     inFlight.set(path, current);
     peaks.set(path, Math.max(peaks.get(path) ?? 0, current));
     peakTotal = Math.max(peakTotal, ++inFlightTotal);
-    res.once('close', () => {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       inFlight.set(path, (inFlight.get(path) ?? 1) - 1);
       inFlightTotal--;
-    });
+    };
+    res.once('close', release);
+    return release;
   };
 
   /** Send `limit` body bytes from `start`; false when the connection went away first. */
@@ -170,6 +179,7 @@ export async function startOrigin(opts: { host?: string } = {}): Promise<Origin>
     entry: Entry,
     start: number,
     limit: number,
+    onAllSent?: () => void,
   ): Promise<boolean> => {
     const reader = await entry.open();
     try {
@@ -191,8 +201,9 @@ export async function startOrigin(opts: { host?: string } = {}): Promise<Origin>
         countBytes(record, chunk.length);
         // at most 100 ms of burst credit after a slow reader, so the cap holds over the response
         dueMs = rate ? Math.max(dueMs, Date.now() - 100) + (chunk.length / rate) * 1000 : Date.now();
-        if (dueMs > Date.now()) await delay(dueMs - Date.now());
+        if (sent < limit && dueMs > Date.now()) await delay(dueMs - Date.now());
       }
+      onAllSent?.();
       return true;
     } finally {
       await reader.close();
@@ -212,7 +223,7 @@ export async function startOrigin(opts: { host?: string } = {}): Promise<Origin>
     };
     if (req.socket.remoteAddress !== undefined) record.remoteAddress = req.socket.remoteAddress;
     requests.push(record);
-    trackInFlight(path, res);
+    const sentAll = trackInFlight(path, res);
     const behaviour = behaviours.get(path) ?? {};
     if (behaviour.redirectTo !== undefined) {
       return sendEmpty(res, record, 302, { location: behaviour.redirectTo });
@@ -238,7 +249,7 @@ export async function startOrigin(opts: { host?: string } = {}): Promise<Origin>
     // headers go out now, so a response that stalls at byte 0 still looks started to the client
     res.flushHeaders();
     const cut = planCut(behaviour, length);
-    const completed = await sendBody(res, record, entry, start, cut ? cut.at : length);
+    const completed = await sendBody(res, record, entry, start, cut ? cut.at : length, cut ? undefined : sentAll);
     if (!completed) return;
     if (!cut) return void res.end();
     if (cut.action === 'reset') res.socket?.destroy();

@@ -1,6 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { respawnDelayMs, workerEnv, workerExecArgv } from './pool.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { respawnDelayMs, startWorkerPool, workerEnv, workerExecArgv } from './pool.ts';
+import { tempDirs } from '../../test/helpers/temp-dirs.ts';
+
+const tempDir = tempDirs('mediad-pool-');
 
 describe('workerExecArgv', () => {
   const cases: { name: string; parent: string[]; expected: string[] }[] = [
@@ -25,4 +30,29 @@ describe('workerEnv', () => {
 describe('respawnDelayMs', () => {
   const cases: [number, number][] = [[0, 100], [1, 200], [3, 800], [6, 5000], [50, 5000]];
   for (const [restarts, delay] of cases) it(`${restarts} quick restarts in a row → ${delay} ms`, () => assert.equal(respawnDelayMs(restarts), delay));
+});
+
+/** True once the kernel says `pid` exited (a zombie its parent has not reaped yet), read without the event loop. */
+const exitedUnreaped = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? false;
+
+describe('startWorkerPool shutdown', () => {
+  it('stops without warnings when its workers already exited (Ctrl-C and systemd signal the whole group)', async () => {
+    const entry = path.join(await tempDir(), 'worker.mjs');
+    writeFileSync(entry, "process.on('message', (m) => { if (m.type === 'shutdown') process.exit(0); }); setInterval(() => {}, 1000);");
+    const warnings: string[] = [];
+    const pool = startWorkerPool({ size: 2, env: process.env, entry, log: { info: () => undefined, warn: (details, message) => void warnings.push(`${message} ${JSON.stringify(details)}`) } });
+    const pids = pool.pids();
+    assert.equal(pids.length, 2);
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    // wait without yielding, so the pool has not yet heard of the exits and still sees both channels as connected
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const deadline = Date.now() + 5000;
+    while (!pids.every(exitedUnreaped) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 10);
+    assert.ok(pids.every(exitedUnreaped), 'both workers exited');
+    const started = Date.now();
+    await pool.shutdown(3000);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // a failed IPC write is reported a turn or two later
+    assert.ok(Date.now() - started < 2000, 'shutdown saw the exits, not its kill timer');
+    assert.deepEqual(warnings, []);
+  });
 });

@@ -99,13 +99,19 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
   options.log.info({ size: options.size, pids: slots.map((slot) => slot.child.pid) }, 'worker pool started');
 
   const alive = () => slots.filter((slot) => slot.child.exitCode === null && slot.child.signalCode === null);
+  // A worker can be gone before the pool hears of it: Ctrl-C and systemd's stop signal the whole group, so at shutdown
+  // the workers are often exiting already. The write to its channel then fails; its exit (which shutdown waits for,
+  // and which otherwise gets a replacement) is what matters, so the failed write is not reported as a worker error.
+  const tell = (slot: Slot, message: ToWorker) => {
+    if (slot.child.connected) slot.child.send(message, () => undefined);
+  };
 
   return {
     size: options.size,
     pids: () => alive().map((slot) => slot.child.pid as number),
     busyCount: () => alive().reduce((sum, slot) => sum + slot.jobIds.length, 0),
     broadcast(message) {
-      for (const slot of alive()) if (slot.child.connected) slot.child.send(message);
+      for (const slot of alive()) tell(slot, message);
     },
     async shutdown(timeoutMs) {
       stopping = true;
@@ -114,7 +120,7 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
         if (slot.child.exitCode !== null || slot.child.signalCode !== null) return resolve();
         slot.child.once('exit', () => resolve());
       }));
-      for (const slot of running) if (slot.child.connected) slot.child.send({ type: 'shutdown' } satisfies ToWorker);
+      for (const slot of running) tell(slot, { type: 'shutdown' });
       const timer = setTimeout(() => {
         for (const slot of alive()) {
           options.log.warn({ workerPid: slot.child.pid }, 'worker did not stop in time; killing it');

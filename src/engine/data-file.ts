@@ -4,6 +4,7 @@
  * Writes and fdatasync, which can take milliseconds, go through the thread pool.
  */
 import { closeSync, fdatasync, fstatSync, openSync, writev } from 'node:fs';
+import { unlinkIfThere } from './partial-paths.ts';
 import type { VectorWriter } from './write-blocks.ts';
 
 export interface DataFile extends VectorWriter {
@@ -16,9 +17,14 @@ export interface DataFile extends VectorWriter {
   close(): Promise<void>;
 }
 
-/** `w` creates or empties the file; `r+` keeps what is there (a resume). */
-export function openDataFile(path: string, flags: 'w' | 'r+'): DataFile {
-  const fd = openSync(path, flags);
+/**
+ * `new` starts over on a new inode: an old file of that name may already be hard-linked into the download folder as
+ * the finished file (a kill between placing it and writing the done marker), and emptying it in place would empty
+ * the user's file too. `r+` keeps what is there (a resume).
+ */
+export function openDataFile(path: string, flags: 'new' | 'r+'): DataFile {
+  if (flags === 'new') unlinkIfThere(path);
+  const fd = openSync(path, flags === 'new' ? 'wx' : 'r+');
   const pending = new Set<Promise<unknown>>();
   let closed = false;
   const track = <T>(start: () => Promise<T>): Promise<T> => {

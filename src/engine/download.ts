@@ -142,7 +142,7 @@ class Transfer {
         this.adopt(resumeFrom);
         this.resumed = true;
       } else {
-        this.file = openDataFile(dataPath, 'w');
+        this.file = openDataFile(dataPath, 'new');
         probe = await this.probe();
       }
       this.report();

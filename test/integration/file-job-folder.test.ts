@@ -7,12 +7,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { writeCheckpoint, checkpointVersion } from '../../src/engine/checkpoint.ts';
 import type { HttpClient } from '../../src/engine/http-client.ts';
-import { inFolder, partialFolderName, partialJobDir, removeFinishedFileJobPartial } from '../../src/engine/partial-paths.ts';
+import { fileJobPartial, inFolder, partialFile, partialFolderName, partialJobDir, removeFinishedFileJobPartial } from '../../src/engine/partial-paths.ts';
 import { initialProgress, type JobRecord } from '../../src/queue/job-record.ts';
 import type { JobStore } from '../../src/queue/job-store.ts';
 import { createProcessor } from '../../src/worker/bullmq-adapter.ts';
@@ -127,5 +127,23 @@ describe('file job partial files', () => {
     assert.equal(records.get('j-small')?.state, 'completed');
     assert.deepEqual(cleaned, ['j-small']);
     assert.deepEqual(await readdir(partialFolder), [], 'nothing left once the record says completed');
+  });
+
+  it('never empties a placed file when killed between placing it and writing the done marker, even if the retry fails', async () => {
+    // The finished data is hard-linked into the download folder before the done marker is written: a kill in between
+    // leaves data.part and the user's file as one inode, with no marker and (for a small file) no checkpoint.
+    const data = randomBytesSeeded(64 * 1024, 43);
+    const downloadDir = await tempDir();
+    const partial = fileJobPartial(downloadDir, 'j-placed');
+    await mkdir(partial.dir, { recursive: true });
+    await writeFile(partialFile(partial, 'data'), data);
+    await link(partialFile(partial, 'data'), path.join(downloadDir, 'placed.bin'));
+    origin.setFile('/placed.bin', data);
+    origin.behave('/placed.bin', { failStatus: 404 }); // the retry cannot fetch it again
+
+    const outcome = await runFileJob(recordFor('j-placed', origin.url('/placed.bin')), contextFor(downloadDir));
+
+    assert.notEqual(outcome.kind, 'done');
+    assert.equal(await sha256File(path.join(downloadDir, 'placed.bin')), sha256(data), 'the placed file keeps every byte');
   });
 });

@@ -6,12 +6,10 @@ import { createRateLimiter } from './rate-limiter.ts';
 const elapsedSince = (startMs: number) => performance.now() - startMs;
 
 describe('createRateLimiter', () => {
-  it('passes at once when unlimited', async () => {
+  it('passes at once when unlimited: no call returns a promise, so nothing can wait', () => {
     const limiter = createRateLimiter({ now: Date.now, rateBytesPerSecond: () => 0 });
-    const started = performance.now();
-    for (let i = 0; i < 1000; i++) await limiter.throttle(1_000_000, new AbortController().signal);
-    assert.ok(elapsedSince(started) < 200);
-    assert.equal(limiter.throttle(1, new AbortController().signal), undefined, 'no promise per chunk when there is nothing to wait for');
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 1000; i++) assert.equal(limiter.throttle(1_000_000, signal), undefined, `call ${i}`);
   });
 
   it('makes concurrent callers share the rate: 4 callers × 5 × 1000 B at 40 kB/s take about 0.5 s', async () => {

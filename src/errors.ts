@@ -24,6 +24,7 @@ export const errorCatalog = {
   MEDIAD_ERR_NOT_FOUND: { status: 404, retryable: false, message: 'No such download' },
   MEDIAD_ERR_ROUTE_NOT_FOUND: { status: 404, retryable: false, message: 'No such route' },
   MEDIAD_ERR_NOT_CANCELABLE: { status: 409, retryable: false, message: 'The download has already ended' },
+  MEDIAD_ERR_IDEMPOTENCY_CONFLICT: { status: 409, retryable: false, message: 'This Idempotency-Key was used for a different request' },
   MEDIAD_ERR_PAYLOAD_TOO_LARGE: { status: 413, retryable: false, message: 'The request body is too large' },
   MEDIAD_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, message: 'The request body must be application/json' },
   MEDIAD_ERR_REDIS_UNAVAILABLE: { status: 503, retryable: true, message: 'Redis is unreachable; try again shortly' },

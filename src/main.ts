@@ -75,13 +75,16 @@ async function start(config: Config, logger: Logger): Promise<void> {
     }
     return resolve(url, signal);
   };
+  const downloads = createDownloadService({
+    queue, store, maxAttempts: config.maxAttempts, downloadDir: config.downloadDir, now: Date.now,
+    stopRunningJob: (jobId) => pool.broadcast({ type: 'cancel', jobId }),
+  });
+  const queued = await downloads.requeueQueued();
+  if (queued > 0) logger.info({ queued }, 'queued downloads checked against the queue (a missing entry is added)');
   const app = await buildApiServer({
     logger: logger.child({ part: 'api' }),
     store,
-    downloads: createDownloadService({
-      queue, store, maxAttempts: config.maxAttempts, downloadDir: config.downloadDir, now: Date.now,
-      stopRunningJob: (jobId) => pool.broadcast({ type: 'cancel', jobId }),
-    }),
+    downloads,
     checkHost,
     validateMediaOptions: (kind, options) => {
       const problem = kind === 'file' ? undefined : validateJobOptions(kind, options);

@@ -1,15 +1,21 @@
 /** What the API does to jobs: enqueue, cancel, retry. BullMQ carries only `{ id }`; the record is the truth the API shows. */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { MediadError } from '../errors.ts';
 import { removeJobPartial } from '../engine/partial-paths.ts';
 import { initialProgress, terminalStates, type JobRecord, type JobRequest } from './job-record.ts';
 import type { JobStore } from './job-store.ts';
+import { idempotencyKey, listIdempotencyKey, listItemIdempotencyKey } from './keys.ts';
 
 export interface DownloadService {
   enqueue(request: JobRequest, idempotencyKey?: string): Promise<{ record: JobRecord; created: boolean }>;
-  /** Queues a list in order, in a few round trips; with a key, item i is idempotent under `${key}:${i}`. */
+  /**
+   * Queues a list in order, in a few round trips. With a key, the list is idempotent as a whole: the same list again
+   * replays its jobs (and creates those a failed first attempt did not), a different list is refused.
+   */
   enqueueMany(requests: readonly JobRequest[], idempotencyKey?: string): Promise<{ record: JobRecord; created: boolean }[]>;
+  /** At daemon start: gives every queued record its queue entry (a crash or a Redis failure between the two left it without one). */
+  requeueQueued(): Promise<number>;
   cancel(id: string): Promise<JobRecord>;
   retry(id: string): Promise<JobRecord>;
 }
@@ -30,6 +36,16 @@ export function bullPriority(priority: number): number {
 }
 
 const removableStates = new Set(['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children']);
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const conflict = () => new MediadError('MEDIAD_ERR_IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was sent with a different request in the last 24 h');
+
+/**
+ * A record is created before its queue entry is added. A replay of a record still queued adds the entry again, so a
+ * request that failed between the two is completed by sending it again: BullMQ ignores a jobId it holds, and a
+ * record that is active or ended keeps whatever entry it has (adding one would run it again).
+ */
+const needsQueueEntry = (result: { record: JobRecord; created: boolean }) => result.created || result.record.state === 'queued';
 
 export function createDownloadService(deps: DownloadServiceDeps): DownloadService {
   const iso = () => new Date(deps.now()).toISOString();
@@ -55,18 +71,38 @@ export function createDownloadService(deps: DownloadServiceDeps): DownloadServic
   };
 
   return {
-    async enqueue(request, idempotencyKey) {
-      const result = await create(request, idempotencyKey);
-      if (result.created) await addToQueue(result.record);
+    async enqueue(request, key) {
+      const result = await create(request, key === undefined ? undefined : idempotencyKey(key));
+      if (!result.created && JSON.stringify(result.record.request) !== JSON.stringify(request)) throw conflict();
+      if (needsQueueEntry(result)) await addToQueue(result.record);
       return result;
     },
 
-    async enqueueMany(requests, idempotencyKey) {
+    async enqueueMany(requests, key) {
+      let itemKey: ((index: number) => string) | undefined;
+      if (key !== undefined) {
+        const keyHash = sha256(key);
+        const fingerprint = sha256(JSON.stringify(requests));
+        const held = await deps.store.setOnce(listIdempotencyKey(keyHash), fingerprint);
+        if (held !== undefined && held !== fingerprint) throw conflict();
+        itemKey = (index) => listItemIdempotencyKey(keyHash, index);
+      }
       // issued together, the creates share round trips on the one connection and keep their order (seq = list order)
-      const results = await Promise.all(requests.map((request, index) => create(request, idempotencyKey === undefined ? undefined : `${idempotencyKey}:${index}`)));
-      const fresh = results.filter((result) => result.created).map((result) => queueEntryOf(result.record));
-      if (fresh.length > 0) await deps.queue.addBulk(fresh);
+      const results = await Promise.all(requests.map((request, index) => create(request, itemKey?.(index))));
+      const entries = results.filter(needsQueueEntry).map((result) => queueEntryOf(result.record));
+      if (entries.length > 0) await deps.queue.addBulk(entries);
       return results;
+    },
+
+    async requeueQueued() {
+      let requeued = 0;
+      for (let cursor: string | undefined; ;) {
+        const page = await deps.store.list({ state: 'queued', limit: 500, cursor });
+        if (page.jobs.length > 0) await deps.queue.addBulk(page.jobs.map(queueEntryOf));
+        requeued += page.jobs.length;
+        if (page.nextCursor === null) return requeued;
+        cursor = page.nextCursor;
+      }
     },
 
     async cancel(id) {

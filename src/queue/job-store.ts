@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import { decodeRecord, encodeRecord, type JobRecord, type JobState } from './job-record.ts';
 import { luaScript } from '../redis/script.ts';
-import { idempotencyKey, jobIndexKey, jobKey, jobSeqKey, runningSetKey } from './keys.ts';
+import { jobIndexKey, jobKey, jobSeqKey, runningSetKey } from './keys.ts';
 
 const idempotencyTtlSeconds = 24 * 60 * 60;
 
@@ -17,6 +17,13 @@ redis.call('HSET', KEYS[2], 'seq', seq, unpack(ARGV, 3))
 redis.call('ZADD', KEYS[3], seq, ARGV[1])
 if KEYS[4] ~= '' then redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[2]) end
 return {seq, ARGV[1]}`);
+
+/** KEYS: key. ARGV: value, TTL seconds. Sets the key unless it exists; returns the value it already held, or false. */
+const setOnceScript = luaScript(`
+local held = redis.call('GET', KEYS[1])
+if held then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false`);
 
 /**
  * KEYS: job hash, running set. ARGV: id, attempts, now (ISO). Returns the hash as it was. Marks the job active
@@ -41,8 +48,10 @@ export interface JobPage {
 }
 
 export interface JobStore {
-  /** Saves a new record unless `idempotency` already names a job; returns the job that stands for the request and whether it is new. */
+  /** Saves a new record unless the Redis key `idempotency` already names a job; returns the job that stands for the request and whether it is new. */
   create(build: (seq: number) => JobRecord, idempotency?: string): Promise<{ record: JobRecord; created: boolean }>;
+  /** Stores `value` under the Redis key `key` (kept for the idempotency window) unless it holds one; returns the value it held. */
+  setOnce(key: string, value: string): Promise<string | undefined>;
   get(id: string): Promise<JobRecord | undefined>;
   /**
    * A worker takes the job: one round trip reads the record and, unless it is completed or a cancel is pending,
@@ -65,7 +74,7 @@ export function createJobStore(redis: Redis): JobStore {
   return {
     async create(build, idempotency) {
       if (idempotency) {
-        const existingId = await redis.get(idempotencyKey(idempotency));
+        const existingId = await redis.get(idempotency);
         const existing = existingId ? await get(existingId) : undefined;
         if (existing) return { record: existing, created: false };
       }
@@ -73,13 +82,17 @@ export function createJobStore(redis: Redis): JobStore {
       const fields = encodeRecord(draft);
       delete fields.seq;
       // one round trip: number the job, store it, index it, and claim the idempotency key (NX: a racing twin loses)
-      const [seq, ownerId] = (await createScript(redis, [jobSeqKey, jobKey(draft.id), jobIndexKey, idempotency ? idempotencyKey(idempotency) : ''],
+      const [seq, ownerId] = (await createScript(redis, [jobSeqKey, jobKey(draft.id), jobIndexKey, idempotency ?? ''],
         [draft.id, idempotency ? idempotencyTtlSeconds : 0, ...Object.entries(fields).flat()])) as [number, string];
       if (ownerId !== draft.id) {
         const winner = await get(ownerId);
         if (winner) return { record: winner, created: false };
       }
       return { record: { ...draft, seq }, created: true };
+    },
+    async setOnce(key, value) {
+      const held = (await setOnceScript(redis, [key], [value, idempotencyTtlSeconds])) as string | null;
+      return held ?? undefined;
     },
     get,
     async claim(id, attempt, nowIso) {

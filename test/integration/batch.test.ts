@@ -80,4 +80,14 @@ describe('POST /v1/downloads/batch', () => {
     assert.deepEqual(again.body.jobs.map((job: { state: string }) => job.state), ['completed', 'completed', 'completed']);
     assert.deepEqual(files.map((file) => servedCount(file.path)), served, 'nothing fetched again');
   });
+
+  it('refuses another list under a key already used with 409 MEDIAD_ERR_IDEMPOTENCY_CONFLICT, and queues nothing', async () => {
+    const list = listOf('keyed');
+    assert.equal((await daemon.api('POST', '/v1/downloads/batch', { downloads: list }, { 'idempotency-key': 'list-43' })).status, 201);
+    const before = await jobCount();
+    const other = await daemon.api('POST', '/v1/downloads/batch', { downloads: list.slice(1) }, { 'idempotency-key': 'list-43' });
+    assert.equal(other.status, 409, JSON.stringify(other.body));
+    assert.equal(other.body.error.code, 'MEDIAD_ERR_IDEMPOTENCY_CONFLICT');
+    assert.equal(await jobCount(), before, 'no job was queued');
+  });
 });

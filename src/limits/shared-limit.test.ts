@@ -74,6 +74,42 @@ describe('createSharedLimit against a real redis-server', () => {
     alive.leave();
   });
 
+  it('ignores a reading sent before the limit changed: the next download asks Redis before it starts', async () => {
+    // The first heartbeat's MULTI runs in Redis under "no limit", but its reply is held back until after a PUT stored
+    // a limit and the supervisor's broadcast reached this process: that old reply must not stand for the new limit.
+    let releaseReply: (() => void) | undefined;
+    let holdNextReply = true;
+    const gated = {
+      multi: () => {
+        const transaction = redis.multi();
+        if (!holdNextReply) return transaction;
+        holdNextReply = false;
+        const exec = transaction.exec.bind(transaction);
+        return Object.assign(transaction, {
+          exec: () => {
+            const reply = exec();
+            return new Promise((resolve, reject) => { releaseReply = () => void reply.then(resolve, reject); });
+          },
+        });
+      },
+      zrem: (key: string, member: string) => redis.zrem(key, member),
+    } as unknown as Redis;
+    const limit = createSharedLimit({ redis: gated, now: Date.now, processId: '1', fallbackBytesPerSecond: 0, refreshIntervalMs: 1000, onError: (error) => { errors.push(error); } });
+    const joining = limit.join('job-a', 0);
+    await waitFor(() => releaseReply !== undefined, { timeoutMs: 2000, what: 'the first heartbeat to be sent' });
+    await redis.ping(); // same connection, so the held MULTI has run in Redis by now, under "no limit"
+    await redis.hset(limitsKey, 'globalBytesPerSecond', '10000');
+    limit.limitChanged();
+    releaseReply?.();
+    const first = await joining;
+
+    const second = await limit.join('job-b', 0);
+
+    assert.notEqual(second.rateBytesPerSecond(), 0, 'the second download started under the new limit, not unlimited');
+    first.leave();
+    second.leave();
+  });
+
   it('is unlimited when neither a global limit nor a cap applies', async () => {
     const free = await workerProcess('1').join('job-a', 0);
     assert.equal(free.rateBytesPerSecond(), 0);

@@ -61,9 +61,11 @@ export function createSharedLimit(deps: SharedLimitDeps): SharedLimit {
   const joinTimeoutMs = deps.joinTimeoutMs ?? 1000;
   let lastGlobal = deps.fallbackBytesPerSecond;
   let lastReading: GlobalLimitReading | undefined;
+  let limitChanges = 0; // a reply to a read sent before the last change must not stand for the limit after it
 
   const readShared = async (member: string): Promise<Snapshot> => {
     const nowMs = deps.now();
+    const changesAtSend = limitChanges;
     const cutoff = nowMs - staleAfterMs;
     const replies = await deps.redis.multi()
       .zadd(limitsActiveKey, nowMs, member)
@@ -75,9 +77,12 @@ export function createSharedLimit(deps: SharedLimitDeps): SharedLimit {
     const failed = replies?.find(([error]) => error);
     if (!replies || failed) throw failed?.[0] ?? new Error('limits transaction was discarded');
     const members = replies[2]?.[1] as string[];
-    lastGlobal = parseGlobalLimit(replies[3]?.[1] as string | null, deps.fallbackBytesPerSecond);
-    lastReading = { atMs: nowMs, globalBytesPerSecond: lastGlobal };
-    return { globalBytesPerSecond: lastGlobal, activeCaps: members.map(capOfMember) }; // ours is among them: the ZADD ran first
+    const globalBytesPerSecond = parseGlobalLimit(replies[3]?.[1] as string | null, deps.fallbackBytesPerSecond);
+    if (changesAtSend === limitChanges) {
+      lastGlobal = globalBytesPerSecond;
+      lastReading = { atMs: nowMs, globalBytesPerSecond };
+    }
+    return { globalBytesPerSecond, activeCaps: members.map(capOfMember) }; // ours is among them: the ZADD ran first
   };
 
   return {
@@ -122,6 +127,7 @@ export function createSharedLimit(deps: SharedLimitDeps): SharedLimit {
       };
     },
     limitChanged() {
+      limitChanges++;
       lastReading = undefined;
     },
   };

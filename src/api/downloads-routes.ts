@@ -44,10 +44,15 @@ export async function registerDownloadRoutes(app: FastifyInstance, deps: Downloa
     },
   }, async (request, reply) => {
     const jobRequests: JobRequest[] = [];
+    const checkedHosts = new Set<string>(); // a list mostly names a few hosts: each is resolved once, not once per item
     for (const [index, body] of request.body.downloads.entries()) {
       try {
         const jobRequest = toJobRequest(body, deps.validateMediaOptions);
-        await deps.checkHost(jobRequest.url);
+        const host = new URL(jobRequest.url).hostname;
+        if (!checkedHosts.has(host)) {
+          await deps.checkHost(jobRequest.url);
+          checkedHosts.add(host);
+        }
         jobRequests.push(jobRequest);
       } catch (error) {
         if (!(error instanceof MediadError)) throw error; // mapped as for a single POST

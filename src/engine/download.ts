@@ -4,7 +4,6 @@
  * checkpoint, and restart from zero when the origin says the resource changed.
  * Returns when every byte is on disk and fsynced; finishing (hash, rename) is the caller's.
  */
-import { mkdirSync } from 'node:fs';
 import { openDataFile, type DataFile } from './data-file.ts';
 import { ensureReserve, releaseReserve } from './disk-reserve.ts';
 import { MediadError } from '../errors.ts';
@@ -14,7 +13,7 @@ import { eachChunk, type ChunkAnswer } from './body-chunks.ts';
 import { writeBlocksAt } from './write-blocks.ts';
 import { toMediadError } from './classify.ts';
 import { failForStatus, type HttpClient, type HttpResponse } from './http-client.ts';
-import { acquirePartialLock, type PartialLock } from './partial-lock.ts';
+import { withPartialLock, type PartialLock } from './partial-lock.ts';
 import { canResume, checkResumeResponse } from './resume-check.ts';
 import { parseRetryAfter } from './retry-delay.ts';
 import { chooseSplit, downloadedBytes, isComplete, planAfterProbe, planSegments, roomAt, type Segment } from './segments.ts';
@@ -69,16 +68,11 @@ const writeBlockMaxWaitMs = 100;
 const maxQuickRetriesPerSegment = 50; // resets that still make progress are retried at once, without spending a job attempt
 
 export async function downloadToPartial(files: PartialFiles, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext): Promise<PartialDownload> {
-  mkdirSync(files.dir, { recursive: true }); // synchronous: µs, where a thread-pool hand-off costs 20–40 µs of CPU
-  const lock = await acquirePartialLock(files, undefined, (message) => context.log.warn({ dir: files.dir }, message));
-  try {
-    return await downloadLocked(files, target, settings, context, lock);
-  } finally {
-    await lock.release().catch(() => undefined);
-  }
+  return withPartialLock(files, (message) => context.log.warn({ dir: files.dir }, message), (lock) => downloadLocked(files, target, settings, context, lock));
 }
 
-async function downloadLocked(files: PartialFiles, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext, lock: PartialLock): Promise<PartialDownload> {
+/** `downloadToPartial` for a caller that holds the partial lock itself (to finish the file under it). */
+export async function downloadLocked(files: PartialFiles, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext, lock: PartialLock): Promise<PartialDownload> {
   const loaded = await loadCheckpoint(files, target.checkpointKey ?? target.url);
   if ('discarded' in loaded) context.log.warn({ reason: loaded.discarded }, 'checkpoint discarded, downloading from zero');
   let resumeFrom = 'checkpoint' in loaded ? loaded.checkpoint : undefined;

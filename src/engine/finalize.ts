@@ -11,6 +11,7 @@ import path from 'node:path';
 import { MediadError } from '../errors.ts';
 import { syncDirectory } from './checkpoint.ts';
 import { numberedName } from './filename.ts';
+import { readDoneMark } from './partial-lock.ts';
 import { partialFile, readIfThere, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
 
 export interface FinishedFile {
@@ -26,12 +27,18 @@ export async function sha256OfFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** A finish recorded by an earlier run whose job record was not updated before a crash. */
+/**
+ * A finish recorded by an earlier run whose job record was not updated before a crash: in the lock file (a file
+ * job's, see `PartialLock.markDone`) or in a done marker file (a media job's, or one an older version left).
+ */
 export async function readRecordedFinish(partial: PartialFiles): Promise<FinishedFile | undefined> {
   try {
-    const text = readIfThere(partialFile(partial, 'done'));
-    if (text === undefined) return undefined;
-    const done = JSON.parse(text) as FinishedFile;
+    let done = readDoneMark(partial) as FinishedFile | undefined;
+    if (done === undefined) {
+      const text = readIfThere(partialFile(partial, 'done'));
+      if (text === undefined) return undefined;
+      done = JSON.parse(text) as FinishedFile;
+    }
     const size = statSync(done.path).size;
     return size === done.size ? done : undefined;
   } catch {
@@ -39,9 +46,14 @@ export async function readRecordedFinish(partial: PartialFiles): Promise<Finishe
   }
 }
 
+/** Records a finish in a done marker file of its own (a media job's folder has no lock of its own to carry it). */
+export function doneMarkerFile(partial: PartialFiles): (finished: FinishedFile) => void {
+  return (finished) => writeFileSync(partialFile(partial, 'done'), JSON.stringify(finished));
+}
+
 export interface FinalizeInput {
-  /** Where the done marker goes. */
-  readonly partial: PartialFiles;
+  /** Records where the file went, before the partial data's name is removed: `lock.markDone`, or `doneMarkerFile`. */
+  readonly recordFinish: (finished: FinishedFile) => void;
   readonly dataPath: string;
   readonly downloadDir: string;
   /** Relative, already sanitised name (may contain sub-folders). */
@@ -65,7 +77,7 @@ export async function finalizeDownload(input: FinalizeInput): Promise<FinishedFi
   mkdirSync(path.dirname(target), { recursive: true });
   const finalPath = placeWithoutOverwrite(input.dataPath, sourceStat, target);
   const finished: FinishedFile = { path: finalPath, name: path.basename(finalPath), size, sha256 };
-  writeFileSync(partialFile(input.partial, 'done'), JSON.stringify(finished));
+  input.recordFinish(finished);
   unlinkIfThere(input.dataPath);
   await syncDirectory(path.dirname(finalPath));
   return finished;

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { acquirePartialLock, currentOwner, judgeLock, processStartTime } from './partial-lock.ts';
+import { acquirePartialLock, currentOwner, judgeLock, processStartTime, readDoneMark } from './partial-lock.ts';
 import { tempDirs } from '../../test/helpers/temp-dirs.ts';
 
 const tempDir = tempDirs('mediad-lock-');
@@ -51,5 +51,27 @@ describe('acquirePartialLock', () => {
     const lock = await acquirePartialLock({ dir, prefix: '' }, currentOwner());
     assert.equal(await exited, 'SIGKILL');
     await lock.assertHeld();
+  });
+
+  it('becomes the done marker: markDone rewrites it in place, and release leaves it', async () => {
+    const dir = await tempDir();
+    const files = { dir, prefix: 'job-2.' };
+    const lock = await acquirePartialLock(files);
+    assert.equal(readDoneMark(files), undefined, 'a held lock is no done marker');
+    const done = { path: '/downloads/a.bin', name: 'a.bin', size: 3, sha256: null };
+    lock.markDone(done);
+    await lock.release();
+    assert.deepEqual(readDoneMark(files), done);
+    assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'job-2.lock'), 'utf8')), { ...currentOwner(), done }, 'still names its owner');
+  });
+
+  it('refuses to mark done a lock another process took over', async () => {
+    const dir = await tempDir();
+    const files = { dir, prefix: 'job-3.' };
+    const lock = await acquirePartialLock(files);
+    const taker = { pid: 999_999, startTime: '1', supervisorPid: 1 };
+    await writeFile(path.join(dir, 'job-3.lock'), JSON.stringify(taker));
+    assert.throws(() => lock.markDone({ path: '/x' }), { code: 'MEDIAD_ERR_PARTIAL_LOCKED' });
+    assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'job-3.lock'), 'utf8')), taker, 'the taker\'s lock is untouched');
   });
 });

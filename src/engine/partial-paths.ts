@@ -54,10 +54,10 @@ export function fileJobPartial(downloadDir: string, jobId: string): PartialFiles
   return { dir: path.join(downloadDir, partialFolderName), prefix: `${jobId}.` };
 }
 
-/** Every file a file job may leave in the flat layout, the done marker first. */
+/** Every file a file job may leave in the flat layout, the lock (which holds the done marker) first. */
 const flatNames = (downloadDir: string, jobId: string): string[] => {
   const flat: PartialFiles = { dir: path.join(downloadDir, partialFolderName), prefix: `${jobId}.` };
-  const names: PartialName[] = ['done', 'data', 'checkpoint', 'lock', 'reserve'];
+  const names: PartialName[] = ['lock', 'done', 'data', 'checkpoint', 'reserve'];
   return [...names.map((name) => partialFile(flat, name)), partialTempFile(flat, 'checkpoint')];
 };
 
@@ -66,8 +66,8 @@ const flatNames = (downloadDir: string, jobId: string): string[] => {
  * Synchronous: a few unlinks, cheaper than thread-pool hand-offs (see partial-lock.ts).
  */
 export function removeFinishedFileJobPartial(downloadDir: string, jobId: string): void {
-  const [done, ...others] = flatNames(downloadDir, jobId);
-  unlinkIfThere(done as string);
+  const [lock, ...others] = flatNames(downloadDir, jobId);
+  unlinkIfThere(lock as string);
   for (const file of others) if (existsSync(file)) unlinkIfThere(file); // mostly absent: a boolean, not a thrown ENOENT
   const jobDir = partialJobDir(downloadDir, jobId);
   if (existsSync(jobDir)) rmSync(jobDir, { recursive: true, force: true });

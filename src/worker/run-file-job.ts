@@ -1,10 +1,11 @@
 /** Runs a `file` job: download with the engine, verify, move into the download folder. */
 import { toMediadError } from '../engine/classify.ts';
-import { downloadToPartial, type DownloadContext, type DownloadSettings } from '../engine/download.ts';
+import { downloadLocked, type DownloadContext, type DownloadSettings } from '../engine/download.ts';
 import { chooseFilename } from '../engine/filename.ts';
 import { finalizeDownload, readRecordedFinish } from '../engine/finalize.ts';
 import type { HttpClient } from '../engine/http-client.ts';
 import { fileJobPartial, removeJobPartial } from '../engine/partial-paths.ts';
+import { withPartialLock } from '../engine/partial-lock.ts';
 import type { JobRecord } from '../queue/job-record.ts';
 import { done, failed, stopReasonOf, stopped, type JobOutcome } from './outcome.ts';
 import type { ProgressReporter } from './progress-reporter.ts';
@@ -28,16 +29,19 @@ export async function runFileJob(record: JobRecord, context: JobRunContext): Pro
     const recorded = await readRecordedFinish(partialFiles);
     if (recorded) return done(recorded);
     context.progress.stage('downloading');
-    const partial = await downloadToPartial(partialFiles, { url: record.request.url }, withJobOptions(context.settings, record), {
-      http: context.http, signal: context.signal, log: context.log, now: context.now,
-      onProgress: (downloaded, total) => context.progress.bytes(downloaded, total),
-      ...(context.throttle ? { throttle: context.throttle } : {}),
-    });
-    context.progress.stage('verifying');
-    const filename = chooseFilename({ requested: record.request.filename, contentDisposition: partial.contentDisposition ?? undefined, url: partial.resolvedUrl });
-    const file = await finalizeDownload({
-      partial: partialFiles, dataPath: partial.dataPath, downloadDir: context.downloadDir, filename,
-      expectedBytes: partial.totalBytes, expectedSha256: record.request.sha256, hash: context.hashFiles,
+    // one lock from the first byte to the placed file: it then becomes the done marker, with no file of its own
+    const file = await withPartialLock(partialFiles, (message) => context.log.warn({ dir: partialFiles.dir }, message), async (lock) => {
+      const partial = await downloadLocked(partialFiles, { url: record.request.url }, withJobOptions(context.settings, record), {
+        http: context.http, signal: context.signal, log: context.log, now: context.now,
+        onProgress: (downloaded, total) => context.progress.bytes(downloaded, total),
+        ...(context.throttle ? { throttle: context.throttle } : {}),
+      }, lock);
+      context.progress.stage('verifying');
+      const filename = chooseFilename({ requested: record.request.filename, contentDisposition: partial.contentDisposition ?? undefined, url: partial.resolvedUrl });
+      return finalizeDownload({
+        recordFinish: (finished) => lock.markDone(finished), dataPath: partial.dataPath, downloadDir: context.downloadDir, filename,
+        expectedBytes: partial.totalBytes, expectedSha256: record.request.sha256, hash: context.hashFiles,
+      });
     });
     return done(file); // the partial files go once the record says completed (createProcessor's cleanUp)
   } catch (error) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { MediadError } from '../errors.ts';
 import { toMediadError } from '../engine/classify.ts';
 import { chooseFilename } from '../engine/filename.ts';
-import { finalizeDownload, readRecordedFinish } from '../engine/finalize.ts';
+import { doneMarkerFile, finalizeDownload, readRecordedFinish } from '../engine/finalize.ts';
 import { inFolder, partialJobDir } from '../engine/partial-paths.ts';
 import { buildAudioArgs, buildMergeArgs, buildRemuxArgs, planAudioOutput } from '../postprocess/ffmpeg-args.ts';
 import { runFfmpeg } from '../postprocess/ffmpeg.ts';
@@ -63,7 +63,7 @@ export async function runMediaJob(record: JobRecord, context: MediaJobContext): 
       ? chooseFilename({ requested: record.request.filename, url: record.request.url })
       : renderOutputName(context.outputTemplate, { title: media.metadata.title, id: media.metadata.id, ext: output.extension, uploader: media.metadata.uploader });
     const file = await finalizeDownload({
-      partial: inFolder(jobDir), dataPath: output.path, downloadDir: context.downloadDir, filename,
+      recordFinish: doneMarkerFile(inFolder(jobDir)), dataPath: output.path, downloadDir: context.downloadDir, filename,
       expectedBytes: (await stat(output.path)).size, expectedSha256: record.request.sha256, hash: context.hashFiles,
     });
     return done(file); // the folder goes once the record says completed (createProcessor's cleanUp)

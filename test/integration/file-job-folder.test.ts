@@ -11,6 +11,8 @@ import { link, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { writeCheckpoint, checkpointVersion } from '../../src/engine/checkpoint.ts';
+import { processStartTime } from '../../src/engine/partial-lock.ts';
+import { readProcStat } from '../../src/proc-stat.ts';
 import type { HttpClient } from '../../src/engine/http-client.ts';
 import { fileJobPartial, inFolder, partialFile, partialFolderName, partialJobDir, removeFinishedFileJobPartial } from '../../src/engine/partial-paths.ts';
 import { initialProgress, type JobRecord } from '../../src/queue/job-record.ts';
@@ -115,7 +117,7 @@ describe('file job partial files', () => {
     store.failCompletedUpdates = 1;
     await assert.rejects(processor(job, 'token'), /redis is down/);
     assert.deepEqual(cleaned, [], 'nothing is cleaned up while the record does not say completed');
-    assert.deepEqual(await readdir(partialFolder), ['j-small.done.json'], 'only the done marker stays, flat in the shared folder: no job folder');
+    assert.deepEqual(await readdir(partialFolder), ['j-small.lock'], 'only the lock, which holds the done marker, stays: no marker file, no job folder');
     const requestsAfterFirst = origin.requests.length;
 
     const file = await processor(job, 'token');
@@ -127,6 +129,44 @@ describe('file job partial files', () => {
     assert.equal(records.get('j-small')?.state, 'completed');
     assert.deepEqual(cleaned, ['j-small']);
     assert.deepEqual(await readdir(partialFolder), [], 'nothing left once the record says completed');
+  });
+
+  it('reports a file from a done marker file an older version left, without fetching', async () => {
+    const data = randomBytesSeeded(32 * 1024, 44);
+    origin.setFile('/older.bin', data);
+    const downloadDir = await tempDir();
+    await writeFile(path.join(downloadDir, 'older.bin'), data);
+    const partial = fileJobPartial(downloadDir, 'j-older');
+    await mkdir(partial.dir, { recursive: true });
+    const placed = { path: path.join(downloadDir, 'older.bin'), name: 'older.bin', size: data.length, sha256: null };
+    await writeFile(partialFile(partial, 'done'), JSON.stringify(placed));
+    const before = origin.requests.length;
+
+    const outcome = await runFileJob(recordFor('j-older', origin.url('/older.bin')), contextFor(downloadDir));
+
+    assert.deepEqual(outcome, { kind: 'done', file: placed });
+    assert.equal(origin.requests.length, before, 'nothing fetched');
+  });
+
+  it('downloads again when the file a done marker names is gone, although the marker names a live worker', async () => {
+    // the worker that finished it lives on (it runs other jobs): a done marker is no claim on the partial
+    const data = randomBytesSeeded(32 * 1024, 45);
+    origin.setFile('/gone.bin', data);
+    const downloadDir = await tempDir();
+    const partial = fileJobPartial(downloadDir, 'j-gone');
+    await mkdir(partial.dir, { recursive: true });
+    // this test's parent process stands for that worker: alive, and its own parent is the supervisor it names
+    const live = { pid: process.ppid, startTime: processStartTime(process.ppid), supervisorPid: readProcStat(process.ppid)?.ppid };
+    assert.ok(live.startTime && live.supervisorPid);
+    const marker = { ...live, done: { path: path.join(downloadDir, 'gone.bin'), name: 'gone.bin', size: data.length, sha256: null } };
+    await writeFile(partialFile(partial, 'lock'), JSON.stringify(marker));
+
+    const outcome = await runFileJob(recordFor('j-gone', origin.url('/gone.bin')), contextFor(downloadDir));
+
+    assert.equal(outcome.kind, 'done', JSON.stringify(outcome));
+    assert.ok(outcome.kind === 'done');
+    assert.equal(await sha256File(outcome.file.path), sha256(data));
+    assert.equal(outcome.file.name, 'gone.bin');
   });
 
   it('never empties a placed file when killed between placing it and writing the done marker, even if the retry fails', async () => {

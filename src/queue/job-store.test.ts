@@ -72,4 +72,19 @@ describe('JobStore.claim against a real redis-server', () => {
     assert.equal(await store.claim('no-such-job', 1, '2026-11-23T10:09:00.000Z'), undefined);
     assert.deepEqual(await running(), []);
   });
+
+  it('updates fields and the running set in one call: finishing a run takes it out, a run marked running goes in', async () => {
+    const record = await queued();
+    await store.claim(record.id, 1, '2026-11-23T10:00:01.000Z');
+    const file = { path: '/downloads/b.bin', name: 'b.bin', size: 7, sha256: null };
+    await store.update(record.id, { state: 'completed', file, finishedAt: '2026-11-23T10:00:04.000Z' }, false);
+    const now = await store.get(record.id);
+    assert.equal(now?.state, 'completed');
+    assert.deepEqual(now?.file, file);
+    assert.equal(now?.startedAt, '2026-11-23T10:00:01.000Z', 'fields not named stay');
+    assert.deepEqual(await running(), []);
+    await store.update(record.id, { state: 'active' }, true);
+    assert.deepEqual(await running(), [record.id]);
+    assert.equal((await store.get(record.id))?.state, 'active');
+  });
 });

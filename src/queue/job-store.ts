@@ -42,6 +42,12 @@ redis.call('HSET', KEYS[1], 'state', 'active', 'startedAt', startedAt, 'attempts
 redis.call('SADD', KEYS[2], ARGV[1])
 return fields`);
 
+/** KEYS: job hash, running set. ARGV: id, 1 (running) or 0 (no longer), field/value pairs. One command where MULTI took four. */
+const updateRunningScript = luaScript(`
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if ARGV[2] == '1' then redis.call('SADD', KEYS[2], ARGV[1]) else redis.call('SREM', KEYS[2], ARGV[1]) end
+return 1`);
+
 export interface JobPage {
   readonly jobs: JobRecord[];
   readonly nextCursor: string | null;
@@ -106,8 +112,7 @@ export function createJobStore(redis: Redis): JobStore {
         await redis.hset(jobKey(id), encodeRecord(fields));
         return;
       }
-      const transaction = redis.multi().hset(jobKey(id), encodeRecord(fields));
-      await (running ? transaction.sadd(runningSetKey, id) : transaction.srem(runningSetKey, id)).exec();
+      await updateRunningScript(redis, [jobKey(id), runningSetKey], [id, running ? 1 : 0, ...Object.entries(encodeRecord(fields)).flat()]);
     },
     async list({ state, limit, cursor }) {
       const jobs: JobRecord[] = [];

@@ -23,8 +23,7 @@ export interface DataFile extends VectorWriter {
  * the user's file too. `r+` keeps what is there (a resume).
  */
 export function openDataFile(path: string, flags: 'new' | 'r+'): DataFile {
-  if (flags === 'new') unlinkIfThere(path);
-  const fd = openSync(path, flags === 'new' ? 'wx' : 'r+');
+  const fd = flags === 'new' ? openNew(path) : openSync(path, 'r+');
   const pending = new Set<Promise<unknown>>();
   let closed = false;
   const track = <T>(start: () => Promise<T>): Promise<T> => {
@@ -54,4 +53,15 @@ export function openDataFile(path: string, flags: 'new' | 'r+'): DataFile {
       }
     },
   };
+}
+
+/** O_EXCL first: there is rarely an old file, and an unlink that fails with ENOENT costs a thrown exception. */
+function openNew(path: string): number {
+  try {
+    return openSync(path, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  unlinkIfThere(path);
+  return openSync(path, 'wx');
 }

@@ -74,13 +74,23 @@ export async function finalizeDownload(input: FinalizeInput): Promise<FinishedFi
     throw new MediadError('MEDIAD_ERR_CHECKSUM_MISMATCH', `sha256 is ${sha256}, expected ${input.expectedSha256.toLowerCase()}`);
   }
   const target = path.join(input.downloadDir, input.filename);
-  mkdirSync(path.dirname(target), { recursive: true });
-  const finalPath = placeWithoutOverwrite(input.dataPath, sourceStat, target);
+  const finalPath = placeCreatingFolder(input.dataPath, sourceStat, target);
   const finished: FinishedFile = { path: finalPath, name: path.basename(finalPath), size, sha256 };
   input.recordFinish(finished);
   unlinkIfThere(input.dataPath);
   await syncDirectory(path.dirname(finalPath));
   return finished;
+}
+
+/** Most downloads go into a folder that is there already: create it only when placing fails for want of it. */
+function placeCreatingFolder(source: string, sourceStat: Stats, target: string): string {
+  try {
+    return placeWithoutOverwrite(source, sourceStat, target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(path.dirname(target), { recursive: true });
+  return placeWithoutOverwrite(source, sourceStat, target);
 }
 
 /** Hard-links `source` as `target`, `target (1)`, … ; a name that already is our inode (a crash after linking) is reused. */

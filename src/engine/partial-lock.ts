@@ -164,13 +164,23 @@ export async function acquirePartialLock(files: PartialFiles, me: LockOwner = cu
 
 /** Runs `work` holding the lock of `files` (creating their folder), and releases it after, unless `work` marked it done. */
 export async function withPartialLock<T>(files: PartialFiles, log: (message: string) => void, work: (lock: PartialLock) => Promise<T>): Promise<T> {
-  mkdirSync(files.dir, { recursive: true }); // synchronous: µs, where a thread-pool hand-off costs 20–40 µs of CPU
-  const lock = await acquirePartialLock(files, undefined, log);
+  const lock = await acquireCreatingFolder(files, log);
   try {
     return await work(lock);
   } finally {
     await lock.release().catch(() => undefined);
   }
+}
+
+/** The folder is there but for the first download or after someone removed it: make it only when the lock file cannot be created. */
+async function acquireCreatingFolder(files: PartialFiles, log: (message: string) => void): Promise<PartialLock> {
+  try {
+    return await acquirePartialLock(files, undefined, log);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(files.dir, { recursive: true });
+  return acquirePartialLock(files, undefined, log);
 }
 
 async function killAndWait(holder: LockOwner): Promise<void> {

@@ -4,6 +4,7 @@
  * in order on SIGTERM/SIGINT.
  */
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { Queue } from 'bullmq';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from './config.ts';
@@ -16,6 +17,8 @@ import { validateJobOptions } from './sources/select-formats.ts';
 import { createUrlResolver } from './sources/resolve-url.ts';
 import { addressPolicyFor } from './engine/address-policy.ts';
 import { assertHostAllowed } from './engine/url-guard.ts';
+import { partialFolderName } from './engine/partial-paths.ts';
+import { sweepDeadSpares } from './engine/spare-files.ts';
 import { createLimitsStore } from './limits/limits-store.ts';
 import { createDownloadService } from './queue/download-service.ts';
 import { createJobStore } from './queue/job-store.ts';
@@ -57,6 +60,8 @@ async function start(config: Config, logger: Logger): Promise<void> {
   if (orphaned.length > 0) logger.info({ jobIds: orphaned }, 'jobs interrupted by the last stop will resume from their checkpoints');
   const limits = createLimitsStore(redis, config.rateLimitBytesPerSecond);
   await limits.write({ globalBytesPerSecond: config.rateLimitBytesPerSecond }); // config is the boot value; PUT /v1/limits overrides it until the next start
+  const swept = sweepDeadSpares(path.join(config.downloadDir, partialFolderName)); // before any worker: only the dead ones' are left
+  if (swept.length > 0) logger.info({ removed: swept.length }, 'removed spare lock files of workers that are gone');
   const pool = startWorkerPool({ size: config.workers, env: { ...process.env, MEDIAD_INTERNAL_REDIS: JSON.stringify(target) }, log: logger.child({ part: 'pool' }) });
   const isAddressAllowed = addressPolicyFor(config.allowPrivateNetworks);
   const checkHost = config.allowPrivateNetworks ? async () => undefined : (url: string) => assertHostAllowed(url, isAddressAllowed);

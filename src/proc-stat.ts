@@ -37,3 +37,9 @@ export function isRunning(pid: number): boolean {
   const stat = readProcStat(pid);
   return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }
+
+/** Kernel start time of a process, or undefined when it is not running. */
+export function processStartTime(pid: number): string | undefined {
+  const stat = readProcStat(pid);
+  return stat && stat.state !== 'Z' ? stat.startTime : undefined;
+}

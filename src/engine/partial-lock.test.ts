@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { acquirePartialLock, currentOwner, judgeLock, processStartTime, readDoneMark } from './partial-lock.ts';
+import { acquirePartialLock, currentOwner, judgeLock, readDoneMark } from './partial-lock.ts';
+import { processStartTime } from '../proc-stat.ts';
 import { tempDirs } from '../../test/helpers/temp-dirs.ts';
 
 const tempDir = tempDirs('mediad-lock-');

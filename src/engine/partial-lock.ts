@@ -19,8 +19,9 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MediadError } from '../errors.ts';
-import { readProcStat } from '../proc-stat.ts';
-import { partialFile, partialTempFile, readIfThere, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
+import { processStartTime, readProcStat } from '../proc-stat.ts';
+import { partialFile, partialTempFile, readIfThere, type PartialFiles } from './partial-paths.ts';
+import { keepAsSpare, placeSpareAs } from './spare-files.ts';
 
 export interface LockOwner {
   readonly pid: number;
@@ -31,12 +32,6 @@ export interface LockOwner {
 /** What a lock file holds: its owner and, once the download is finished and placed, where it went. */
 interface LockFile extends LockOwner {
   readonly done?: unknown;
-}
-
-/** Kernel start time of a process, or undefined when it is not running. */
-export function processStartTime(pid: number): string | undefined {
-  const stat = readProcStat(pid);
-  return stat && stat.state !== 'Z' ? stat.startTime : undefined;
 }
 
 let ownStartTime: string | undefined;
@@ -99,8 +94,10 @@ function replaceOwner(file: string, temp: string, owner: LockOwner): void {
   renameSync(temp, file);
 }
 
-/** O_EXCL: the kernel lets exactly one creator win; false when a lock file is there already. */
+/** O_EXCL, or a spare lock file linked in (as exclusive): exactly one creator wins; false when a lock file is there already. */
 function createOwner(file: string, owner: LockOwner): boolean {
+  const placed = placeSpareAs(file, JSON.stringify(owner));
+  if (placed !== undefined) return placed;
   try {
     writeFileSync(file, JSON.stringify(owner), { flag: 'wx' });
     return true;
@@ -155,7 +152,7 @@ export async function acquirePartialLock(files: PartialFiles, me: LockOwner = cu
     async release() {
       if (marked) return; // the done marker stays until the job record says completed
       const now = readOwner(file);
-      if (sameProcess(now, me)) unlinkIfThere(file);
+      if (sameProcess(now, me)) keepAsSpare(file);
     },
   };
   await lock.assertHeld(); // two takers racing: the last rename wins (also over a fresh create), the other backs off here

@@ -62,12 +62,13 @@ const flatNames = (downloadDir: string, jobId: string): string[] => {
 };
 
 /**
- * Removes what a finished file job left (its data is the finished file now: only small files remain).
+ * Removes what a finished file job left (its data is the finished file now: only small files remain). `removeLock`
+ * may keep the lock file's inode for the next download instead (see spare-files.ts).
  * Synchronous: a few unlinks, cheaper than thread-pool hand-offs (see partial-lock.ts).
  */
-export function removeFinishedFileJobPartial(downloadDir: string, jobId: string): void {
+export function removeFinishedFileJobPartial(downloadDir: string, jobId: string, removeLock: (file: string) => void = unlinkIfThere): void {
   const [lock, ...others] = flatNames(downloadDir, jobId);
-  unlinkIfThere(lock as string);
+  removeLock(lock as string);
   for (const file of others) if (existsSync(file)) unlinkIfThere(file); // mostly absent: a boolean, not a thrown ENOENT
   const jobDir = partialJobDir(downloadDir, jobId);
   if (existsSync(jobDir)) rmSync(jobDir, { recursive: true, force: true });

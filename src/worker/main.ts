@@ -11,6 +11,7 @@ import { addressPolicyFor } from '../engine/address-policy.ts';
 import { createHttpClient } from '../engine/http-client.ts';
 import { partialJobDir, removeFinishedFileJobPartial } from '../engine/partial-paths.ts';
 import { createRateLimiter } from '../engine/rate-limiter.ts';
+import { keepAsSpare } from '../engine/spare-files.ts';
 import { jobLimitOf } from '../limits/fair-share.ts';
 import { createSharedLimit } from '../limits/shared-limit.ts';
 import { initialProgress, type JobRecord } from '../queue/job-record.ts';
@@ -115,7 +116,7 @@ async function runJobOnce(record: JobRecord, _job: Job, signal: AbortSignal): Pr
 // thread-pool hand-offs (see engine/partial-lock.ts). A media job's folder holds its streams, whose unlinks free gigabytes.
 async function cleanUp(record: JobRecord): Promise<void> {
   try {
-    if (record.request.kind === 'file') removeFinishedFileJobPartial(config.downloadDir, record.id);
+    if (record.request.kind === 'file') removeFinishedFileJobPartial(config.downloadDir, record.id, keepAsSpare);
     else await rm(partialJobDir(config.downloadDir, record.id), { recursive: true, force: true });
   } catch (error) {
     logger.warn({ jobId: record.id, err: (error as Error).message }, 'could not remove the partial files of a finished job');

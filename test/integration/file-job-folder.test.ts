@@ -7,12 +7,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { link, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { writeCheckpoint, checkpointVersion } from '../../src/engine/checkpoint.ts';
-import { processStartTime } from '../../src/engine/partial-lock.ts';
-import { readProcStat } from '../../src/proc-stat.ts';
+import { processStartTime, readProcStat } from '../../src/proc-stat.ts';
+import { keepAsSpare } from '../../src/engine/spare-files.ts';
 import type { HttpClient } from '../../src/engine/http-client.ts';
 import { fileJobPartial, inFolder, partialFile, partialFolderName, partialJobDir, removeFinishedFileJobPartial } from '../../src/engine/partial-paths.ts';
 import { initialProgress, type JobRecord } from '../../src/queue/job-record.ts';
@@ -129,6 +129,26 @@ describe('file job partial files', () => {
     assert.equal(records.get('j-small')?.state, 'completed');
     assert.deepEqual(cleaned, ['j-small']);
     assert.deepEqual(await readdir(partialFolder), [], 'nothing left once the record says completed');
+  });
+
+  it('reuses a finished download\'s lock inode for the next one, so small files allocate only their data inode', async () => {
+    const downloadDir = await tempDir();
+    const partialFolder = path.join(downloadDir, partialFolderName);
+    const inodes: number[] = [];
+    for (const n of [1, 2, 3]) {
+      const data = randomBytesSeeded(16 * 1024, 50 + n);
+      origin.setFile(`/reuse-${n}.bin`, data);
+      const id = `j-reuse-${n}`;
+      const outcome = await runFileJob(recordFor(id, origin.url(`/reuse-${n}.bin`)), contextFor(downloadDir));
+      assert.ok(outcome.kind === 'done', JSON.stringify(outcome));
+      assert.equal(await sha256File(outcome.file.path), sha256(data));
+      inodes.push((await stat(partialFile(fileJobPartial(downloadDir, id), 'lock'))).ino); // the done marker, until cleanup
+      removeFinishedFileJobPartial(downloadDir, id, keepAsSpare);
+    }
+    assert.equal(new Set(inodes).size, 1, `one lock inode for all three: ${inodes.join(', ')}`);
+    const left = await readdir(partialFolder);
+    assert.equal(left.length, 1);
+    assert.match(left[0] as string, /^spare\.\d+-\d+\.\d+$/, 'only the spare stays');
   });
 
   it('reports a file from a done marker file an older version left, without fetching', async () => {

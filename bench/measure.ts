@@ -61,6 +61,12 @@ export interface MediadRunOptions {
   readonly cpuSensitive?: boolean;
   /** Count the Redis commands the run caused (INFO commandstats before and after). */
   readonly countRedisCommands?: boolean;
+  /**
+   * Downloads like the measured ones, fetched (in lists of `listSize`) after the common warm-up and deleted before
+   * timing, so the code paths of this workload are compiled too: two 8 MiB downloads per slot barely run the
+   * per-job paths that dominate a small file.
+   */
+  readonly warmUpJobs?: readonly MediadJob[];
 }
 
 export interface MediadRun {
@@ -116,6 +122,15 @@ export async function warmUp(context: BenchContext, daemon: RunningDaemon, downl
   await rm(path.join(daemon.downloadDir, 'warmup'), { recursive: true, force: true });
 }
 
+async function warmUpWith(daemon: RunningDaemon, jobs: readonly MediadJob[], listSize: number): Promise<void> {
+  const ids = await enqueueLists((bodies) => daemon.enqueueList(bodies), jobs.map((job) => ({ url: job.url, filename: job.filename })), listSize);
+  const { jobs: ended, stuck } = await daemon.waitForJobs(ids, 300_000);
+  const bad = [...ended.values()].filter((job) => job.state !== 'completed');
+  if (stuck.length > 0 || bad.length > 0) observe(`workload warm-up downloads did not all complete: ${stuck.length} stuck, ${bad.length} not completed`);
+  const folders = new Set(jobs.map((job) => job.filename.split('/')[0] as string));
+  for (const folder of folders) await rm(path.join(daemon.downloadDir, folder), { recursive: true, force: true });
+}
+
 async function enqueueAll(enqueue: (job: MediadJob) => Promise<JobView>, jobs: readonly MediadJob[], concurrency: number): Promise<string[]> {
   const ids: string[] = new Array<string>(jobs.length);
   let next = 0;
@@ -147,6 +162,8 @@ async function measureMediadOnce(context: BenchContext, run: MediadRunOptions): 
     workers: run.workers, jobsPerWorker: run.jobsPerWorker, connections: run.connections, fromSource: context.options.fromSource, runDir: dir, cpuProfileDir: run.cpuProfileDir,
   });
   try {
+    await warmUp(context, daemon, run.workers * run.jobsPerWorker);
+    if (run.warmUpJobs) await warmUpWith(daemon, run.warmUpJobs, run.listSize ?? 500);
     await waitUntilQuiet(daemon.pid, context.origin.pid);
     const before = cpuSnapshot(daemon.pid, context.origin.pid);
     const memory = run.sampleMemory ? sampleMemory(daemon.pid) : undefined;

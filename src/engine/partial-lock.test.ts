@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { acquirePartialLock, currentOwner, judgeLock, readDoneMark } from './partial-lock.ts';
 import { processStartTime } from '../proc-stat.ts';
@@ -74,5 +74,16 @@ describe('acquirePartialLock', () => {
     await writeFile(path.join(dir, 'job-3.lock'), JSON.stringify(taker));
     assert.throws(() => lock.markDone({ path: '/x' }), { code: 'MEDIAD_ERR_PARTIAL_LOCKED' });
     assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'job-3.lock'), 'utf8')), taker, 'the taker\'s lock is untouched');
+  });
+
+  it('keeps a released lock of the shared folder as a spare, and unlinks one in a folder of its own', async () => {
+    const shared = await tempDir();
+    await (await acquirePartialLock({ dir: shared, prefix: 'job-4.' })).release();
+    const sharedLeft = await readdir(shared);
+    assert.equal(sharedLeft.length, 1);
+    assert.match(sharedLeft[0] as string, /^spare\./);
+    const own = await tempDir(); // a media stream's folder: removed with its job, so a spare there would leak
+    await (await acquirePartialLock({ dir: own, prefix: '' })).release();
+    assert.deepEqual(await readdir(own), []);
   });
 });

@@ -20,7 +20,7 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MediadError } from '../errors.ts';
 import { processStartTime, readProcStat } from '../proc-stat.ts';
-import { partialFile, partialTempFile, readIfThere, type PartialFiles } from './partial-paths.ts';
+import { partialFile, partialTempFile, readIfThere, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
 import { keepAsSpare, placeSpareAs } from './spare-files.ts';
 
 export interface LockOwner {
@@ -121,6 +121,7 @@ export interface PartialLock {
 /** Takes the lock on a partial download, killing an orphaned holder first. Throws MEDIAD_ERR_PARTIAL_LOCKED when a live, supervised process holds it. */
 export async function acquirePartialLock(files: PartialFiles, me: LockOwner = currentOwner(), log?: (message: string) => void): Promise<PartialLock> {
   const file = partialFile(files, 'lock');
+  const sharedFolder = files.prefix !== ''; // the flat folder of all file jobs, where spares get reused
   if (!createOwner(file, me)) {
     const holder = readOwner(file); // undefined: empty or torn (its writer died mid-write), or released meanwhile
     if (holder && holder.done === undefined) { // a done marker is nobody's claim: its download ended
@@ -152,7 +153,9 @@ export async function acquirePartialLock(files: PartialFiles, me: LockOwner = cu
     async release() {
       if (marked) return; // the done marker stays until the job record says completed
       const now = readOwner(file);
-      if (sameProcess(now, me)) keepAsSpare(file);
+      if (!sameProcess(now, me)) return;
+      if (sharedFolder) keepAsSpare(file);
+      else unlinkIfThere(file); // a folder of its own goes with its download: a spare there would never be used
     },
   };
   await lock.assertHeld(); // two takers racing: the last rename wins (also over a fresh create), the other backs off here

@@ -60,9 +60,12 @@ async function start(config: Config, logger: Logger): Promise<void> {
   if (orphaned.length > 0) logger.info({ jobIds: orphaned }, 'jobs interrupted by the last stop will resume from their checkpoints');
   const limits = createLimitsStore(redis, config.rateLimitBytesPerSecond);
   await limits.write({ globalBytesPerSecond: config.rateLimitBytesPerSecond }); // config is the boot value; PUT /v1/limits overrides it until the next start
-  const swept = sweepDeadSpares(path.join(config.downloadDir, partialFolderName)); // before any worker: only the dead ones' are left
-  if (swept.length > 0) logger.info({ removed: swept.length }, 'removed spare lock files of workers that are gone');
-  const pool = startWorkerPool({ size: config.workers, env: { ...process.env, MEDIAD_INTERNAL_REDIS: JSON.stringify(target) }, log: logger.child({ part: 'pool' }) });
+  const sweep = () => {
+    const swept = sweepDeadSpares(path.join(config.downloadDir, partialFolderName));
+    if (swept.length > 0) logger.info({ removed: swept.length }, 'removed spare lock files of workers that are gone');
+  };
+  sweep(); // before any worker starts: every spare there is a dead process's
+  const pool = startWorkerPool({ onWorkerDied: sweep, size: config.workers, env: { ...process.env, MEDIAD_INTERNAL_REDIS: JSON.stringify(target) }, log: logger.child({ part: 'pool' }) });
   const isAddressAllowed = addressPolicyFor(config.allowPrivateNetworks);
   const checkHost = config.allowPrivateNetworks ? async () => undefined : (url: string) => assertHostAllowed(url, isAddressAllowed);
   // built on the first /v1/resolve: youtubei.js and undici are ~60 MiB the supervisor does not need otherwise

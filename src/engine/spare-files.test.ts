@@ -37,6 +37,17 @@ describe('spare lock files', () => {
     assert.equal(readFileSync(path.join(dir, 'free.lock'), 'utf8'), 'mine');
   });
 
+  it('unlinks a finished lock it cannot rename (a full disk has no room for a new name), so no lock is left behind', async () => {
+    const dir = await tempDir();
+    writeFileSync(path.join(dir, 'job-9.lock'), '{"pid":1}');
+    const full = () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, rename'), { code: 'ENOSPC' });
+    };
+    keepAsSpare(path.join(dir, 'job-9.lock'), full);
+    assert.deepEqual(readdirSync(dir), []);
+    assert.equal(placeSpareAs(path.join(dir, 'job-10.lock'), 'x'), undefined, 'nothing was kept');
+  });
+
   it('keeps nothing for a file that is not there', async () => {
     const dir = await tempDir();
     keepAsSpare(path.join(dir, 'gone.lock'));
@@ -55,6 +66,7 @@ describe('spare lock files', () => {
       deadSpare: `spare.${deadPid}-${deadStart}.0`,
       reusedPid: `spare.${process.pid}-${Number(liveStart) - 1}.0`, // this pid, another start time: an earlier process
       liveSpare: `spare.${process.pid}-${liveStart}.3`,
+      noStartTime: `spare.${process.pid}-.4`, // written where /proc could not be read
       deadTemp: `job-9.lock.${deadPid}.tmp`,
       liveTemp: `job-8.lock.${process.pid}.tmp`,
       lock: 'job-7.lock',
@@ -64,7 +76,7 @@ describe('spare lock files', () => {
 
     const removed = sweepDeadSpares(dir);
 
-    assert.deepEqual(removed.sort(), [names.deadSpare, names.deadTemp, names.reusedPid].sort());
+    assert.deepEqual(removed.sort(), [names.deadSpare, names.deadTemp, names.noStartTime, names.reusedPid].sort());
     assert.deepEqual(readdirSync(dir).sort(), [names.data, names.liveSpare, names.liveTemp, names.lock].sort());
     assert.deepEqual(sweepDeadSpares(path.join(dir, 'missing')), [], 'no partial folder yet: nothing to sweep');
   });

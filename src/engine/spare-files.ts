@@ -62,8 +62,11 @@ export function placeSpareAs(target: string, text: string): boolean | undefined 
   return true;
 }
 
-/** Keeps `file` (a lock whose download is over) as a spare of its folder, or unlinks it when the pool is full. Nothing there: nothing to do. */
-export function keepAsSpare(file: string): void {
+/**
+ * Keeps `file` (a lock whose download is over) as a spare of its folder, or unlinks it when the pool is full or the
+ * rename fails: a lock left behind would name a live worker and block its download. Nothing there: nothing to do.
+ */
+export function keepAsSpare(file: string, move: (from: string, to: string) => void = renameSync): void {
   const dir = path.dirname(file);
   const pool = pools.get(dir) ?? [];
   if (pool.length >= maxSparesPerFolder) {
@@ -72,10 +75,11 @@ export function keepAsSpare(file: string): void {
   }
   const spare = spareName(dir);
   try {
-    renameSync(file, spare);
+    move(file, spare);
   } catch (error) {
     if (code(error) === 'ENOENT') return;
-    throw error;
+    unlinkIfThere(file); // a rename needs a directory entry (ENOSPC on a full disk); an unlink never does
+    return;
   }
   pool.push(spare);
   pools.set(dir, pool);
@@ -92,7 +96,7 @@ export function sweepDeadSpares(dir: string): string[] {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const spare = /^spare\.(\d+)-(\d+)\.\d+$/.exec(name);
+    const spare = /^spare\.(\d+)-(\d*)\.\d+$/.exec(name); // no start time: /proc was unreadable
     const temp = /\.lock\.(\d+)\.tmp$/.exec(name);
     const dead = spare ? processStartTime(Number(spare[1])) !== spare[2] : temp ? processStartTime(Number(temp[1])) === undefined : false;
     if (!dead) continue;

@@ -55,4 +55,18 @@ describe('startWorkerPool shutdown', () => {
     assert.ok(Date.now() - started < 2000, 'shutdown saw the exits, not its kill timer');
     assert.deepEqual(warnings, []);
   });
+
+  it('tells who died before the replacement starts, so the dead worker\'s spare lock files can go', async () => {
+    const entry = path.join(await tempDir(), 'worker.mjs');
+    writeFileSync(entry, "process.on('message', (m) => { if (m.type === 'shutdown') process.exit(0); }); setInterval(() => {}, 1000);");
+    const died: number[] = [];
+    const pool = startWorkerPool({ size: 1, env: process.env, entry, log: { info: () => undefined, warn: () => undefined }, onWorkerDied: (pid) => void died.push(pid) });
+    const [victim] = pool.pids();
+    process.kill(victim as number, 'SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (died.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(died, [victim]);
+    await pool.shutdown(3000);
+    assert.deepEqual(died, [victim], 'a worker stopped by shutdown is not reported as died');
+  });
 });

@@ -29,6 +29,8 @@ export interface PoolOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly log: PoolLog;
   readonly entry?: string;
+  /** Told when a worker died unasked (before its replacement starts), to clear what it leaves on disk. */
+  readonly onWorkerDied?: (pid: number) => void;
 }
 
 interface Slot {
@@ -90,6 +92,11 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
       const quick = Date.now() - slot.startedAt < 5000;
       const next = quick ? slot.restarts + 1 : 0;
       options.log.warn({ workerPid: child.pid, code, signal, jobIds: slot.jobIds }, 'worker process died; replacing it (its jobs resume from their checkpoints)');
+      try {
+        options.onWorkerDied?.(child.pid as number);
+      } catch (error) {
+        options.log.warn({ err: (error as Error).message }, 'could not clear what a dead worker left');
+      }
       setTimeout(() => { if (!stopping) spawnInto(index, next); }, respawnDelayMs(next - 1 < 0 ? 0 : next - 1)).unref();
     });
     child.on('error', (error) => options.log.warn({ err: error.message }, 'worker process error'));

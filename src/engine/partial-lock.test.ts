@@ -63,7 +63,16 @@ describe('acquirePartialLock', () => {
     lock.markDone(done);
     await lock.release();
     assert.deepEqual(readDoneMark(files), done);
-    assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'job-2.lock'), 'utf8')), { ...currentOwner(), done }, 'still names its owner');
+    assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'job-2.lock'), 'utf8')), { ...currentOwner(), done, of: 'job-2.lock' }, 'still names its owner');
+  });
+
+  it('reads no done marker from a lock file whose text was written for another name (a spare after a power loss)', async () => {
+    const dir = await tempDir();
+    const done = { path: '/downloads/other.bin', name: 'other.bin', size: 3, sha256: null };
+    await writeFile(path.join(dir, 'job-5.lock'), JSON.stringify({ ...currentOwner(), done, of: 'job-6.lock' }));
+    assert.equal(readDoneMark({ dir, prefix: 'job-5.' }), undefined);
+    await writeFile(path.join(dir, 'job-6.lock'), JSON.stringify({ ...currentOwner(), done, of: 'job-6.lock' }));
+    assert.deepEqual(readDoneMark({ dir, prefix: 'job-6.' }), done);
   });
 
   it('refuses to mark done a lock another process took over', async () => {

@@ -17,6 +17,7 @@
  * (measured on the 2-core bench VM), and small files pay several per download.
  */
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MediadError } from '../errors.ts';
 import { processStartTime, readProcStat } from '../proc-stat.ts';
@@ -32,6 +33,11 @@ export interface LockOwner {
 /** What a lock file holds: its owner and, once the download is finished and placed, where it went. */
 interface LockFile extends LockOwner {
   readonly done?: unknown;
+  /**
+   * The lock file's own name, written with `done`: a spare lock file is a reused inode, and after a power loss an
+   * unjournaled filesystem may show its new name with its old text, another download's done marker.
+   */
+  readonly of?: string;
 }
 
 let ownStartTime: string | undefined;
@@ -64,10 +70,12 @@ function readOwner(file: string): LockFile | undefined {
 
 /** The finish recorded in a lock file by `markDone`, or undefined (no lock, a lock still being written under, torn). */
 export function readDoneMark(files: PartialFiles): unknown {
-  const text = readIfThere(partialFile(files, 'lock'));
+  const file = partialFile(files, 'lock');
+  const text = readIfThere(file);
   if (text === undefined) return undefined;
   try {
-    return (JSON.parse(text) as LockFile).done;
+    const lock = JSON.parse(text) as LockFile;
+    return lock.of === path.basename(file) ? lock.done : undefined;
   } catch {
     return undefined;
   }
@@ -78,7 +86,7 @@ export function readDoneMark(files: PartialFiles): unknown {
  * the old and is longer, so a kill leaves either the old text or the new one, never an empty file.
  */
 function writeDone(file: string, owner: LockOwner, done: unknown): void {
-  const text = JSON.stringify({ ...owner, done } satisfies LockFile);
+  const text = JSON.stringify({ ...owner, done, of: path.basename(file) } satisfies LockFile);
   const fd = openSync(file, 'r+');
   try {
     const length = writeSync(fd, text, 0);
@@ -168,7 +176,7 @@ export async function withPartialLock<T>(files: PartialFiles, log: (message: str
   try {
     return await work(lock);
   } finally {
-    await lock.release().catch(() => undefined);
+    await lock.release().catch((error: Error) => log(`could not release the lock of ${files.dir}: ${error.message}`));
   }
 }
 

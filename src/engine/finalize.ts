@@ -6,7 +6,7 @@
  * Its metadata calls are synchronous, like the partial lock's (see there why).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, type Stats, linkSync, mkdirSync, openSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, type Stats, linkSync, mkdirSync, openSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MediadError } from '../errors.ts';
 import { syncDirectory } from './checkpoint.ts';
@@ -87,7 +87,7 @@ function placeCreatingFolder(source: string, sourceStat: Stats, target: string):
   try {
     return placeWithoutOverwrite(source, sourceStat, target);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(source)) throw error; // no data: no folder for it either
   }
   mkdirSync(path.dirname(target), { recursive: true });
   return placeWithoutOverwrite(source, sourceStat, target);

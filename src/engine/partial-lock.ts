@@ -16,12 +16,12 @@
  * local disk, while a hand-off to libuv's thread pool costs 20–40 µs of CPU
  * (measured on the 2-core bench VM), and small files pay several per download.
  */
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MediadError } from '../errors.ts';
 import { processStartTime, readProcStat } from '../proc-stat.ts';
-import { partialFile, partialTempFile, readIfThere, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
+import { overwriteFile, partialFile, partialTempFile, readIfThere, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
 import { keepAsSpare, placeSpareAs } from './spare-files.ts';
 
 export interface LockOwner {
@@ -86,14 +86,7 @@ export function readDoneMark(files: PartialFiles): unknown {
  * the old and is longer, so a kill leaves either the old text or the new one, never an empty file.
  */
 function writeDone(file: string, owner: LockOwner, done: unknown): void {
-  const text = JSON.stringify({ ...owner, done, of: path.basename(file) } satisfies LockFile);
-  const fd = openSync(file, 'r+');
-  try {
-    const length = writeSync(fd, text, 0);
-    ftruncateSync(fd, length); // a no-op unless the old text was longer (written by another version)
-  } finally {
-    closeSync(fd);
-  }
+  overwriteFile(file, JSON.stringify({ ...owner, done, of: path.basename(file) } satisfies LockFile));
 }
 
 /** Atomic replace; no fsync: a lock only matters while its holder lives, and no process outlives a power loss. */

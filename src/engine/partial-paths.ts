@@ -7,7 +7,7 @@
  * a mkdir and an rmdir were a sixth of a worker's CPU per small file. A media job keeps a folder of its own,
  * with one sub-folder per stream.
  */
-import { existsSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -85,6 +85,19 @@ export function readIfThere(file: string): string | undefined {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed in between
     throw error;
+  }
+}
+
+/**
+ * Replaces a small file's text on its own inode (no new file, no rename): one write at offset 0, then cut to its
+ * length. A kill between the two leaves the new text with the old one's tail only when the old text was longer.
+ */
+export function overwriteFile(file: string, text: string): void {
+  const fd = openSync(file, 'r+');
+  try {
+    ftruncateSync(fd, writeSync(fd, text, 0));
+  } finally {
+    closeSync(fd);
   }
 }
 

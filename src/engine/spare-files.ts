@@ -14,10 +14,10 @@
  * A spare is named `spare.<pid>-<start time>.<n>`: only its process uses it, and
  * `sweepDeadSpares` removes those of processes that are gone at daemon start.
  */
-import { closeSync, ftruncateSync, linkSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { processStartTime } from '../proc-stat.ts';
-import { unlinkIfThere } from './partial-paths.ts';
+import { overwriteFile, unlinkIfThere } from './partial-paths.ts';
 
 /** As many as downloads that end close together in one process: beyond it a lock file is unlinked as before. */
 const maxSparesPerFolder = 32;
@@ -43,12 +43,7 @@ export function placeSpareAs(target: string, text: string): boolean | undefined 
   const spare = pool?.pop();
   if (!pool || spare === undefined) return undefined;
   try {
-    const fd = openSync(spare, 'r+');
-    try {
-      ftruncateSync(fd, writeSync(fd, text, 0));
-    } finally {
-      closeSync(fd);
-    }
+    overwriteFile(spare, text);
     linkSync(spare, target);
   } catch (error) {
     if (code(error) === 'EEXIST') {

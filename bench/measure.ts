@@ -116,18 +116,19 @@ export async function warmUp(context: BenchContext, daemon: RunningDaemon, downl
   await waitUntilQuiet(daemon.pid, context.origin.pid);
   const ids: string[] = [];
   for (let i = 0; i < downloadsAtOnce * 2; i++) ids.push((await daemon.enqueue({ url: context.origin.url(context.dataset.warmup.rel), filename: `warmup/${i}.bin` })).id);
-  const { jobs, stuck } = await daemon.waitForJobs(ids, 120_000);
-  const bad = [...jobs.values()].filter((job) => job.state !== 'completed');
-  if (stuck.length > 0 || bad.length > 0) observe(`warm-up downloads did not all complete: ${stuck.length} stuck, ${bad.map((job) => `${job.state} ${job.error?.code ?? ''}`).join(', ')}`);
-  await rm(path.join(daemon.downloadDir, 'warmup'), { recursive: true, force: true });
+  await settleWarmUp(daemon, ids, 120_000, ['warmup']);
 }
 
 async function warmUpWith(daemon: RunningDaemon, jobs: readonly MediadJob[], listSize: number): Promise<void> {
   const ids = await enqueueLists((bodies) => daemon.enqueueList(bodies), jobs.map((job) => ({ url: job.url, filename: job.filename })), listSize);
-  const { jobs: ended, stuck } = await daemon.waitForJobs(ids, 300_000);
-  const bad = [...ended.values()].filter((job) => job.state !== 'completed');
-  if (stuck.length > 0 || bad.length > 0) observe(`workload warm-up downloads did not all complete: ${stuck.length} stuck, ${bad.length} not completed`);
-  const folders = new Set(jobs.map((job) => job.filename.split('/')[0] as string));
+  await settleWarmUp(daemon, ids, 300_000, new Set(jobs.map((job) => job.filename.split('/')[0] as string)));
+}
+
+/** Waits for warm-up jobs, notes any that did not complete, and deletes what they downloaded. */
+async function settleWarmUp(daemon: RunningDaemon, ids: readonly string[], timeoutMs: number, folders: Iterable<string>): Promise<void> {
+  const { jobs, stuck } = await daemon.waitForJobs(ids, timeoutMs);
+  const bad = [...jobs.values()].filter((job) => job.state !== 'completed');
+  if (stuck.length > 0 || bad.length > 0) observe(`warm-up downloads did not all complete: ${stuck.length} stuck, ${bad.map((job) => `${job.state} ${job.error?.code ?? ''}`).join(', ')}`);
   for (const folder of folders) await rm(path.join(daemon.downloadDir, folder), { recursive: true, force: true });
 }
 

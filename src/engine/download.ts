@@ -103,6 +103,8 @@ class Transfer {
   private contentDisposition: string | null = null;
   private segments: Segment[] = [];
   private readonly busy = new Set<number>();
+  /** Bytes each segment's connection took but has not written yet: a split must cut beyond them. */
+  private readonly held = new Map<Segment, () => number>();
   private readonly stop = new AbortController();
   private bytesSinceCheckpoint = 0;
   private lastCheckpointAt: number;
@@ -235,7 +237,7 @@ class Transfer {
       this.busy.add(idle);
       return idle;
     }
-    const split = chooseSplit(this.segments, this.busy, this.settings.minSegmentBytes);
+    const split = chooseSplit(this.segments, this.busy, this.settings.minSegmentBytes, (index) => this.held.get(this.segments[index] as Segment)?.() ?? 0);
     if (!split) return undefined;
     const donor = this.segments[split.index] as Segment;
     const end = donor.end as number;
@@ -289,6 +291,8 @@ class Transfer {
     // 512 KiB blocks: ~15 % less CPU on 2 GiB, but ~8 MiB more memory with 4 downloads (bench workload 4's budget).
     const pending: Buffer[] = [];
     let pendingBytes = 0;
+    let writingBytes = 0;
+    this.held.set(segment, () => pendingBytes + writingBytes);
     let lastFlushAt = this.context.now();
     const flush = async () => {
       lastFlushAt = this.context.now();
@@ -297,7 +301,8 @@ class Transfer {
       const size = roomAt(segment, position, pendingBytes); // a split may have moved our end while bytes waited
       const blocks = pending.splice(0);
       pendingBytes = 0;
-      await this.writeAt(segment, blocks, size, position);
+      writingBytes = size;
+      await this.writeAt(segment, blocks, size, position).finally(() => { writingBytes = 0; });
       this.report();
       this.checkpointInBackground();
     };
@@ -319,7 +324,7 @@ class Transfer {
     try {
       await eachChunk(response.body, take);
     } finally {
-      await flush(); // bytes that arrived are good bytes: keep them even when the transfer broke
+      await flush().finally(() => this.held.delete(segment)); // bytes that arrived are good bytes: keep them even when the transfer broke
     }
     if (segment.end === null) {
       segment.end = segment.start + segment.written; // unknown length: the body's end is the resource's end

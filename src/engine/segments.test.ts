@@ -60,6 +60,12 @@ describe('chooseSplit', () => {
     ];
     assert.deepEqual(chooseSplit(segments, new Set([1, 2]), MiB), { index: 1, at: 12 * MiB + 9 * MiB });
   });
+  it('cuts beyond the bytes a connection holds but has not written yet', () => {
+    const segments: Segment[] = [{ start: 0, end: 64 * 1024 * 8, written: 0 }];
+    // 512 KiB left with minimum 64 KiB: without the held 256 KiB the cut would land at 256 KiB, inside them
+    assert.deepEqual(chooseSplit(segments, new Set([0]), 64 * 1024, () => 256 * 1024), { index: 0, at: 384 * 1024 });
+    assert.equal(chooseSplit(segments, new Set([0]), 64 * 1024, () => 400 * 1024), undefined);
+  });
   it('leaves segments too small to share', () => {
     const segments: Segment[] = [{ start: 0, end: 3 * MiB, written: 2 * MiB }];
     assert.equal(chooseSplit(segments, new Set([0]), MiB), undefined);

@@ -29,10 +29,6 @@ export function planAfterProbe(totalBytes: number, probeEnd: number, connections
   return [{ start: 0, end: probeEnd, written: 0 }, ...planSegments(totalBytes, Math.max(1, connections - 1), minSegmentBytes, probeEnd)];
 }
 
-export function remainingBytes(segment: Segment): number {
-  return segment.end === null ? Number.POSITIVE_INFINITY : segment.end - segment.start - segment.written;
-}
-
 /** How many of `bytes` starting at file `position` still belong to the segment (a split may have moved its end meanwhile). */
 export function roomAt(segment: Segment, position: number, bytes: number): number {
   return segment.end === null ? bytes : Math.max(0, Math.min(bytes, segment.end - position));
@@ -44,19 +40,20 @@ export function isComplete(segment: Segment): boolean {
 
 /**
  * Work stealing (as aria2 does): when a connection is idle, cut the segment with the most bytes
- * left in half and hand the back half out. Returns the index of the segment to cut and the cut
- * point, or undefined when no segment has at least 2 × minSegmentBytes left.
+ * left in half and hand the back half out. Bytes a connection has taken but not yet written
+ * (`heldBytes`) stay with it. Returns the index of the segment to cut and the cut point, or
+ * undefined when no segment has at least 2 × minSegmentBytes left.
  */
-export function chooseSplit(segments: readonly Segment[], busy: ReadonlySet<number>, minSegmentBytes: number): { index: number; at: number } | undefined {
-  let best: { index: number; left: number } | undefined;
+export function chooseSplit(segments: readonly Segment[], busy: ReadonlySet<number>, minSegmentBytes: number, heldBytes: (index: number) => number = () => 0): { index: number; at: number } | undefined {
+  let best: { index: number; from: number; left: number } | undefined;
   segments.forEach((segment, index) => {
     if (!busy.has(index) || segment.end === null) return;
-    const left = remainingBytes(segment);
-    if (left >= 2 * minSegmentBytes && (!best || left > best.left)) best = { index, left };
+    const from = segment.start + segment.written + heldBytes(index);
+    const left = segment.end - from;
+    if (left >= 2 * minSegmentBytes && (!best || left > best.left)) best = { index, from, left };
   });
   if (!best) return undefined;
-  const segment = segments[best.index] as Segment;
-  return { index: best.index, at: segment.start + segment.written + Math.floor(best.left / 2) };
+  return { index: best.index, at: best.from + Math.floor(best.left / 2) };
 }
 
 export function downloadedBytes(segments: readonly Segment[]): number {

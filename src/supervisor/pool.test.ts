@@ -9,7 +9,7 @@ const tempDir = tempDirs('mediad-pool-');
 
 describe('workerExecArgv', () => {
   const cases: { name: string; parent: string[]; expected: string[] }[] = [
-    { name: 'adds a small young generation and a roomier old one', parent: [], expected: ['--max-semi-space-size=1', '--initial-old-space-size=32'] },
+    { name: 'adds a small young generation and a roomier old one', parent: [], expected: ['--max-semi-space-size=1', '--initial-old-space-size=16'] },
     { name: 'keeps the supervisor\'s flags (tsx, --cpu-prof) and adds it', parent: ['--import', 'tsx'], expected: ['--import', 'tsx', ...workerHeapFlags] },
     { name: 'the supervisor\'s heap sizes are not the workers\'', parent: ['--max-semi-space-size=4', '--initial-old-space-size=8'], expected: [...workerHeapFlags] },
     { name: 'drops -e and its script, so a worker runs its own entry', parent: ['--max-old-space-size=512', '-e', 'import("./dist/src/main.js")'], expected: ['--max-old-space-size=512', ...workerHeapFlags] },

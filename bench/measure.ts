@@ -62,9 +62,9 @@ export interface MediadRunOptions {
   /** Count the Redis commands the run caused (INFO commandstats before and after). */
   readonly countRedisCommands?: boolean;
   /**
-   * Downloads like the measured ones, fetched (in lists of `listSize`) after the common warm-up and deleted before
-   * timing, so the code paths of this workload are compiled too: two 8 MiB downloads per slot barely run the
-   * per-job paths that dominate a small file.
+   * Downloads like the measured ones, fetched (in lists of `listSize`) after the common warm-up, so the code paths
+   * of this workload are compiled too: two 8 MiB downloads per slot barely run the per-job paths that dominate a
+   * small file. Kept until the run ends, like every warm-up file (see `settleWarmUp`).
    */
   readonly warmUpJobs?: readonly MediadJob[];
 }
@@ -116,20 +116,24 @@ export async function warmUp(context: BenchContext, daemon: RunningDaemon, downl
   await waitUntilQuiet(daemon.pid, context.origin.pid);
   const ids: string[] = [];
   for (let i = 0; i < downloadsAtOnce * 2; i++) ids.push((await daemon.enqueue({ url: context.origin.url(context.dataset.warmup.rel), filename: `warmup/${i}.bin` })).id);
-  await settleWarmUp(daemon, ids, 120_000, ['warmup']);
+  await settleWarmUp(daemon, ids, 120_000);
 }
 
 async function warmUpWith(daemon: RunningDaemon, jobs: readonly MediadJob[], listSize: number): Promise<void> {
   const ids = await enqueueLists((bodies) => daemon.enqueueList(bodies), jobs.map((job) => ({ url: job.url, filename: job.filename })), listSize);
-  await settleWarmUp(daemon, ids, 300_000, new Set(jobs.map((job) => job.filename.split('/')[0] as string)));
+  await settleWarmUp(daemon, ids, 300_000);
 }
 
-/** Waits for warm-up jobs, notes any that did not complete, and deletes what they downloaded. */
-async function settleWarmUp(daemon: RunningDaemon, ids: readonly string[], timeoutMs: number, folders: Iterable<string>): Promise<void> {
+/**
+ * Waits for warm-up jobs and notes any that did not complete. What they downloaded stays until the run's folder is
+ * removed: on ext4 without a journal (the bench VM) a create checks every free inode whose inode table block is
+ * still cached with a recent deletion time (up to 0.4 ms of system time per create after thousands of deletes), so
+ * deletions just before timing would be charged to mediad alone; the peers start right after a cache drop.
+ */
+async function settleWarmUp(daemon: RunningDaemon, ids: readonly string[], timeoutMs: number): Promise<void> {
   const { jobs, stuck } = await daemon.waitForJobs(ids, timeoutMs);
   const bad = [...jobs.values()].filter((job) => job.state !== 'completed');
   if (stuck.length > 0 || bad.length > 0) observe(`warm-up downloads did not all complete: ${stuck.length} stuck, ${bad.map((job) => `${job.state} ${job.error?.code ?? ''}`).join(', ')}`);
-  for (const folder of folders) await rm(path.join(daemon.downloadDir, folder), { recursive: true, force: true });
 }
 
 async function enqueueAll(enqueue: (job: MediadJob) => Promise<JobView>, jobs: readonly MediadJob[], concurrency: number): Promise<string[]> {

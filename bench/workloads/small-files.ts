@@ -36,17 +36,18 @@ const warmUpJobsOf = (context: BenchContext) => jobsOf(context, 'warmup-small');
 export async function runSmallFiles(context: BenchContext, runs: number): Promise<WorkloadReport> {
   const files = context.dataset.small;
   const jobs = jobsOf(context);
+  const warmUpJobs = warmUpJobsOf(context);
   const mediad: MediadRun[] = [];
   const singly: MediadRun[] = [];
   const aria2: ToolRun[] = [];
   for (let run = 0; run < runs; run++) {
     await inRotation(run, [
       async () => {
-        mediad.push(await measureMediad(context, { label: `w3-mediad-${run}`, workers, jobsPerWorker, connections: 4, jobs, listSize, hashSample, timeoutMs: 600_000, pollMs: 100, countRedisCommands: true, warmUpJobs: warmUpJobsOf(context) }));
+        mediad.push(await measureMediad(context, { label: `w3-mediad-${run}`, workers, jobsPerWorker, connections: 4, jobs, listSize, hashSample, timeoutMs: 600_000, pollMs: 100, countRedisCommands: true, warmUpJobs }));
         context.log(`  w3 run ${run + 1}: mediad (lists) ${fixed(files.length / mediad.at(-1)!.wallSeconds, 0)} files/s`);
       },
       async () => {
-        singly.push(await measureMediad(context, { label: `w3-mediad-single-${run}`, workers, jobsPerWorker, connections: 4, jobs, hashSample, timeoutMs: 600_000, pollMs: 100, warmUpJobs: warmUpJobsOf(context) }));
+        singly.push(await measureMediad(context, { label: `w3-mediad-single-${run}`, workers, jobsPerWorker, connections: 4, jobs, hashSample, timeoutMs: 600_000, pollMs: 100, warmUpJobs }));
         context.log(`  w3 run ${run + 1}: mediad (one POST per file) ${fixed(files.length / singly.at(-1)!.wallSeconds, 0)} files/s`);
       },
       async () => {

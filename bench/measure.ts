@@ -127,8 +127,10 @@ async function warmUpWith(daemon: RunningDaemon, jobs: readonly MediadJob[], lis
 /**
  * Waits for warm-up jobs and notes any that did not complete. What they downloaded stays until the run's folder is
  * removed: on ext4 without a journal (the bench VM) a create checks every free inode whose inode table block is
- * still cached with a recent deletion time (up to 0.4 ms of system time per create after thousands of deletes), so
- * deletions just before timing would be charged to mediad alone; the peers start right after a cache drop.
+ * still cached with a deletion time less than a minute old (up to 0.4 ms of system time per create after thousands
+ * of deletes), so deletions just before timing would be charged to mediad alone. For the same reason the caches are
+ * dropped again after the warm-up: its creates read back the inode table blocks that the previous run's deletions
+ * had left, which the peers, starting right after a drop, never see.
  */
 async function settleWarmUp(daemon: RunningDaemon, ids: readonly string[], timeoutMs: number): Promise<void> {
   const { jobs, stuck } = await daemon.waitForJobs(ids, timeoutMs);
@@ -169,6 +171,9 @@ async function measureMediadOnce(context: BenchContext, run: MediadRunOptions): 
   try {
     await warmUp(context, daemon, run.workers * run.jobsPerWorker);
     if (run.warmUpJobs) await warmUpWith(daemon, run.warmUpJobs, run.listSize ?? 500);
+    // The peers start right after a cache drop; so does the timed part here, not after a warm-up that cached again
+    // the inode table blocks of the files the previous run deleted (see settleWarmUp).
+    await resetCaches(context.dataset.dir, run.jobs.map((job) => job.source.rel));
     await waitUntilQuiet(daemon.pid, context.origin.pid);
     const before = cpuSnapshot(daemon.pid, context.origin.pid);
     const memory = run.sampleMemory ? sampleMemory(daemon.pid) : undefined;

@@ -26,6 +26,7 @@ import { bullPrefix, queueName } from './queue/keys.ts';
 import { connectRedis, describeTarget, waitForReady, type RedisTarget } from './redis/connection.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.ts';
 import { startWorkerPool } from './supervisor/pool.ts';
+import { tierUpSooner } from './v8-tier-up.ts';
 
 async function pingWithin(ping: () => Promise<unknown>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -132,6 +133,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
 }
 
 let config: Config;
+tierUpSooner();
 try {
   config = loadConfig();
 } catch (error) {

@@ -26,7 +26,9 @@ import { startProgressReporter } from './progress-reporter.ts';
 import { runFileJob } from './run-file-job.ts';
 import type { ResolveUrl } from '../sources/resolve-url.ts';
 import type { JobOutcome } from './outcome.ts';
+import { tierUpSooner } from '../v8-tier-up.ts';
 
+tierUpSooner();
 const config = loadConfig();
 const logger = pino({ level: config.logLevel, base: { pid: process.pid, role: 'worker' } });
 exitWhenParentDies(() => {

@@ -12,7 +12,7 @@ import type { Ceilings } from './machine-probes.ts';
 import { observe } from './observations.ts';
 import type { BenchOptions } from './options.ts';
 import type { OriginProcess } from './origin-process.ts';
-import { resetCaches } from './page-cache.ts';
+import { resetCaches, warmFiles } from './page-cache.ts';
 import { cpuBetween, cpuSnapshot, sampleMemory, type CpuUse, type MemoryPeaks } from './proc-stats.ts';
 import { onQuietMachine, waitForQuietMachine } from './quiet-machine.ts';
 import { runTimed } from './timed-command.ts';
@@ -128,9 +128,7 @@ async function warmUpWith(daemon: RunningDaemon, jobs: readonly MediadJob[], lis
  * Waits for warm-up jobs and notes any that did not complete. What they downloaded stays until the run's folder is
  * removed: on ext4 without a journal (the bench VM) a create checks every free inode whose inode table block is
  * still cached with a deletion time less than a minute old (up to 0.4 ms of system time per create after thousands
- * of deletes), so deletions just before timing would be charged to mediad alone. For the same reason the caches are
- * dropped again after the warm-up: its creates read back the inode table blocks that the previous run's deletions
- * had left, which the peers, starting right after a drop, never see.
+ * of deletes), so deletions just before timing would be charged to mediad alone.
  */
 async function settleWarmUp(daemon: RunningDaemon, ids: readonly string[], timeoutMs: number): Promise<void> {
   const { jobs, stuck } = await daemon.waitForJobs(ids, timeoutMs);
@@ -164,15 +162,16 @@ export function measureMediad(context: BenchContext, run: MediadRunOptions): Pro
 
 async function measureMediadOnce(context: BenchContext, run: MediadRunOptions): Promise<MediadRun> {
   const dir = await freshDir(context, run.label);
-  await resetCaches(context.dataset.dir, [context.dataset.warmup.rel, ...run.jobs.map((job) => job.source.rel)]);
+  await warmFiles(context.dataset.dir, [context.dataset.warmup.rel]); // the caches are reset after the warm-up, before timing
   const daemon = await startDaemon({
     workers: run.workers, jobsPerWorker: run.jobsPerWorker, connections: run.connections, fromSource: context.options.fromSource, runDir: dir, cpuProfileDir: run.cpuProfileDir,
   });
   try {
     await warmUp(context, daemon, run.workers * run.jobsPerWorker);
     if (run.warmUpJobs) await warmUpWith(daemon, run.warmUpJobs, run.listSize ?? 500);
-    // The peers start right after a cache drop; so does the timed part here, not after a warm-up that cached again
-    // the inode table blocks of the files the previous run deleted (see settleWarmUp).
+    // The peers start right after a cache drop; so does the timed part here. Not after the warm-up alone: on ext4
+    // without a journal its creates read back the inode table blocks of the files the previous run deleted, and a
+    // create checks every free inode there with a deletion time under a minute old, which the peers never see.
     await resetCaches(context.dataset.dir, run.jobs.map((job) => job.source.rel));
     await waitUntilQuiet(daemon.pid, context.origin.pid);
     const before = cpuSnapshot(daemon.pid, context.origin.pid);

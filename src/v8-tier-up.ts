@@ -14,6 +14,6 @@ export function tierUpFlags(v8Version: string): string[] {
   return v8Version.startsWith('11.') ? ['--interrupt-budget=16896'] : [];
 }
 
-export function tierUpSooner(v8Version = process.versions.v8): void {
-  for (const flag of tierUpFlags(v8Version)) setFlagsFromString(flag);
+export function tierUpSooner(): void {
+  for (const flag of tierUpFlags(process.versions.v8)) setFlagsFromString(flag);
 }

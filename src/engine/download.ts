@@ -10,6 +10,7 @@ import { MediadError } from '../errors.ts';
 import { partialFile, type PartialFiles } from './partial-paths.ts';
 import { loadCheckpoint, removeCheckpoint, truncateToCheckpoint, writeCheckpoint, checkpointVersion, type Checkpoint } from './checkpoint.ts';
 import { eachChunk, type ChunkAnswer } from './body-chunks.ts';
+import { noteBodyBytes } from '../v8-young-gc.ts';
 import { writeBlocksAt } from './write-blocks.ts';
 import { toMediadError } from './classify.ts';
 import { failForStatus, type HttpClient, type HttpResponse } from './http-client.ts';
@@ -302,6 +303,7 @@ class Transfer {
       const blocks = pending.splice(0);
       pendingBytes = 0;
       writingBytes = size;
+      noteBodyBytes(size);
       await this.writeAt(segment, blocks, size, position).finally(() => { writingBytes = 0; });
       this.report();
       this.checkpointInBackground();

@@ -2,19 +2,19 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { respawnDelayMs, startWorkerPool, workerEnv, workerExecArgv, workerHeapFlags } from './pool.ts';
+import { respawnDelayMs, startWorkerPool, workerEnv, workerExecArgv, workerV8Flags } from './pool.ts';
 import { tempDirs } from '../../test/helpers/temp-dirs.ts';
 
 const tempDir = tempDirs('mediad-pool-');
 
 describe('workerExecArgv', () => {
   const cases: { name: string; parent: string[]; expected: string[] }[] = [
-    { name: 'adds a small young generation and a roomier old one', parent: [], expected: ['--max-semi-space-size=1', '--initial-old-space-size=16'] },
-    { name: 'keeps the supervisor\'s flags (tsx, --cpu-prof) and adds it', parent: ['--import', 'tsx'], expected: ['--import', 'tsx', ...workerHeapFlags] },
-    { name: 'the supervisor\'s heap sizes are not the workers\'', parent: ['--max-semi-space-size=4', '--initial-old-space-size=8'], expected: [...workerHeapFlags] },
-    { name: 'drops -e and its script, so a worker runs its own entry', parent: ['--max-old-space-size=512', '-e', 'import("./dist/src/main.js")'], expected: ['--max-old-space-size=512', ...workerHeapFlags] },
-    { name: 'drops --eval=…, --print and -p too', parent: ['--eval=1', '--print', 'x', '-p', 'y', '--trace-warnings'], expected: ['--trace-warnings', ...workerHeapFlags] },
-    { name: 'drops --input-type, which node refuses without -e', parent: ['--input-type=module', '-e', 'import("./main.js")'], expected: [...workerHeapFlags] },
+    { name: 'adds a small young generation, a roomier old one, and gc() for the engine\'s scavenges', parent: [], expected: ['--max-semi-space-size=1', '--initial-old-space-size=16', '--expose-gc'] },
+    { name: 'keeps the supervisor\'s flags (tsx, --cpu-prof) and adds it', parent: ['--import', 'tsx'], expected: ['--import', 'tsx', ...workerV8Flags] },
+    { name: 'the supervisor\'s heap sizes are not the workers\'', parent: ['--max-semi-space-size=4', '--initial-old-space-size=8'], expected: [...workerV8Flags] },
+    { name: 'drops -e and its script, so a worker runs its own entry', parent: ['--max-old-space-size=512', '-e', 'import("./dist/src/main.js")'], expected: ['--max-old-space-size=512', ...workerV8Flags] },
+    { name: 'drops --eval=…, --print and -p too', parent: ['--eval=1', '--print', 'x', '-p', 'y', '--trace-warnings'], expected: ['--trace-warnings', ...workerV8Flags] },
+    { name: 'drops --input-type, which node refuses without -e', parent: ['--input-type=module', '-e', 'import("./main.js")'], expected: [...workerV8Flags] },
   ];
   for (const { name, parent, expected } of cases) it(name, () => assert.deepEqual(workerExecArgv(parent), expected));
 });

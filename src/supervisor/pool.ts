@@ -53,8 +53,9 @@ export function respawnDelayMs(restartsInARow: number): number {
  * generation (16 MiB semi-spaces) and glibc's per-thread malloc arenas (libuv's pool writes from 4 threads) each
  * hold tens of MiB that a worker does not need: about 70 MiB less for 2 workers × 2 downloads, ~5 % slower.
  * With that small young generation and V8's default old one, a worker in the daemon often ran a full GC every few
- * MiB of a big download (2 GiB: 2.0–4.7 CPU s per GiB, bimodal); a 16 MiB initial old generation keeps it at
- * 1.8–2.0 and takes no memory (bench workload 4: 209 MiB, against 222 without it and 243 with 32 MiB).
+ * MiB of a big download (2 GiB: 2.0–4.7 CPU s per GiB, bimodal); a 16 MiB initial old generation made that rarer
+ * and takes no memory (bench workload 4: 209 MiB, against 222 without it and 243 with 32 MiB), and `--expose-gc`
+ * lets the engine run a scavenge every few MiB of body, which removed the rest (see v8-young-gc.ts).
  * The supervisor's own heap sizes (it serves the API: see package.json) are not the workers'; an
  * operator's MALLOC_ARENA_MAX wins. The supervisor's script flags (`-e`, `-p`) are dropped: a worker given
  * `-e 'import("./main.js")'` would run that instead of its entry — a supervisor per worker — and `--input-type`
@@ -67,10 +68,10 @@ export function workerExecArgv(parentArgv: readonly string[]): string[] {
     if (scriptFlags.has(arg)) i++; // and its script
     else if (!notForWorkers.test(arg)) kept.push(arg);
   }
-  return [...kept, ...workerHeapFlags];
+  return [...kept, ...workerV8Flags];
 }
 
-export const workerHeapFlags = ['--max-semi-space-size=1', '--initial-old-space-size=16'] as const;
+export const workerV8Flags = ['--max-semi-space-size=1', '--initial-old-space-size=16', '--expose-gc'] as const;
 const scriptFlags = new Set(['-e', '--eval', '-p', '--print']);
 const notForWorkers = /^--(max-semi-space-size|initial-old-space-size|input-type)|^--(eval|print)=/;
 

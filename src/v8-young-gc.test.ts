@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ScavengePacer } from './v8-young-gc.ts';
+import { bodyReading, ScavengePacer, writeBlockBytes, writeBlockBytesFor } from './v8-young-gc.ts';
 
 describe('ScavengePacer', () => {
   const cases: { name: string; blocks: number[]; due: boolean[] }[] = [
@@ -15,4 +15,29 @@ describe('ScavengePacer', () => {
       assert.deepEqual(blocks.map((bytes) => pacer.note(bytes)), due);
     });
   }
+});
+
+describe('writeBlockBytesFor', () => {
+  const KiB = 1024;
+  const cases: [number, number][] = [
+    [0, 1024 * KiB], // none reading yet: as for one
+    [1, 1024 * KiB], // one fast download: the largest block
+    [2, 1024 * KiB],
+    [4, 512 * KiB], // 4 connections: 2 MiB held together at most, half the 4 MiB scavenge step
+    [8, 256 * KiB], // 2 downloads × 4 connections
+    [64, 256 * KiB], // many slow bodies: never smaller than 256 KiB (slow links flush after 100 ms anyway)
+  ];
+  for (const [bodies, bytes] of cases) it(`${bodies} bodies → ${bytes / KiB} KiB`, () => assert.equal(writeBlockBytesFor(bodies), bytes));
+
+  it('follows the bodies being read, and a body stopped twice counts once', () => {
+    const before = writeBlockBytes();
+    const stops = [bodyReading(), bodyReading(), bodyReading(), bodyReading()];
+    assert.equal(writeBlockBytes(), 512 * KiB);
+    stops[0]!();
+    stops[0]!();
+    stops[1]!();
+    assert.equal(writeBlockBytes(), 1024 * KiB);
+    for (const stop of stops) stop();
+    assert.equal(writeBlockBytes(), before);
+  });
 });

@@ -10,7 +10,7 @@ import { MediadError } from '../errors.ts';
 import { partialFile, type PartialFiles } from './partial-paths.ts';
 import { loadCheckpoint, removeCheckpoint, truncateToCheckpoint, writeCheckpoint, checkpointVersion, type Checkpoint } from './checkpoint.ts';
 import { eachChunk, type ChunkAnswer } from './body-chunks.ts';
-import { noteBodyBytes } from '../v8-young-gc.ts';
+import { bodyReading, noteBodyBytes, writeBlockBytes } from '../v8-young-gc.ts';
 import { writeBlocksAt } from './write-blocks.ts';
 import { toMediadError } from './classify.ts';
 import { failForStatus, type HttpClient, type HttpResponse } from './http-client.ts';
@@ -64,7 +64,6 @@ export interface PartialDownload {
 class ResourceChanged extends Error {}
 
 const maxRestartsPerRun = 3;
-const writeBlockBytes = 1024 * 1024;
 const writeBlockMaxWaitMs = 100;
 const maxQuickRetriesPerSegment = 50; // resets that still make progress are retried at once, without spending a job attempt
 
@@ -288,8 +287,7 @@ class Transfer {
   private async consume(segment: Segment, response: HttpResponse): Promise<void> {
     // Chunks arrive as small as the sender's pacing (often 16–64 KiB); each write goes through libuv's thread
     // pool and pauses the body, which was a third of a worker's CPU in the capped-CDN bench. Chunks wait in a
-    // list and go to disk together (one writev, no copy) once 1 MiB is in, or after 100 ms on a slow link. A worker
-    // spent 3.4–3.6 CPU s on 2 GiB with 256 KiB blocks, 2.7 with 512 KiB, 2.4–2.5 with 1 MiB (scavenges paced).
+    // list and go to disk together (one writev, no copy) once a block is in (writeBlockBytesFor) or after 100 ms.
     const pending: Buffer[] = [];
     let pendingBytes = 0;
     let writingBytes = 0;
@@ -312,7 +310,7 @@ class Transfer {
       pending.push(room === chunk.length ? chunk : chunk.subarray(0, room));
       pendingBytes += room;
       // full block, or a slow transfer: progress and checkpoints must not wait for a block to fill
-      if (pendingBytes >= writeBlockBytes || this.context.now() - lastFlushAt >= writeBlockMaxWaitMs) return flush().then(() => more);
+      if (pendingBytes >= writeBlockBytes() || this.context.now() - lastFlushAt >= writeBlockMaxWaitMs) return flush().then(() => more);
       return more;
     };
     const take = (chunk: Buffer): ChunkAnswer => {
@@ -323,9 +321,11 @@ class Transfer {
       const waiting = this.context.throttle?.(room, this.stop.signal);
       return waiting ? waiting.then(() => keep(chunk, room, more)) : keep(chunk, room, more);
     };
+    const stopReading = bodyReading();
     try {
       await eachChunk(response.body, take);
     } finally {
+      stopReading();
       await flush().finally(() => this.held.delete(segment)); // bytes that arrived are good bytes: keep them even when the transfer broke
     }
     if (segment.end === null) {

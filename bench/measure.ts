@@ -120,7 +120,7 @@ export async function warmUp(context: BenchContext, daemon: RunningDaemon, downl
 }
 
 async function warmUpWith(daemon: RunningDaemon, jobs: readonly MediadJob[], listSize: number): Promise<void> {
-  const ids = await enqueueLists((bodies) => daemon.enqueueList(bodies), jobs.map((job) => ({ url: job.url, filename: job.filename })), listSize);
+  const ids = await enqueueLists((bodies) => daemon.enqueueList(bodies), jobs.map((job) => ({ url: job.url, filename: job.filename, ...(job.connections === undefined ? {} : { connections: job.connections }) })), listSize);
   await settleWarmUp(daemon, ids, 300_000);
 }
 

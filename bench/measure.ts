@@ -119,8 +119,11 @@ export async function warmUp(context: BenchContext, daemon: RunningDaemon, downl
   await settleWarmUp(daemon, ids, 120_000);
 }
 
+/** The POST body of one download. */
+const bodyOf = (job: MediadJob) => ({ url: job.url, filename: job.filename, ...(job.connections === undefined ? {} : { connections: job.connections }) });
+
 async function warmUpWith(daemon: RunningDaemon, jobs: readonly MediadJob[], listSize: number): Promise<void> {
-  const ids = await enqueueLists((bodies) => daemon.enqueueList(bodies), jobs.map((job) => ({ url: job.url, filename: job.filename, ...(job.connections === undefined ? {} : { connections: job.connections }) })), listSize);
+  const ids = await enqueueLists((bodies) => daemon.enqueueList(bodies), jobs.map(bodyOf), listSize);
   await settleWarmUp(daemon, ids, 300_000);
 }
 
@@ -180,7 +183,6 @@ async function measureMediadOnce(context: BenchContext, run: MediadRunOptions): 
     const originBefore = await context.origin.stats();
     const startUs = monotonicUs();
     const startedAtMs = Date.now();
-    const bodyOf = (job: MediadJob) => ({ url: job.url, filename: job.filename, ...(job.connections === undefined ? {} : { connections: job.connections }) });
     const ids = run.listSize
       ? await enqueueLists((bodies) => daemon.enqueueList(bodies), run.jobs.map(bodyOf), run.listSize)
       : await enqueueAll((job) => daemon.enqueue(bodyOf(job)), run.jobs, run.enqueueConcurrency ?? 16);

@@ -9,7 +9,7 @@ const tempDir = tempDirs('mediad-pool-');
 
 describe('workerExecArgv', () => {
   const cases: { name: string; parent: string[]; expected: string[] }[] = [
-    { name: 'adds a small young generation, a roomier old one, and gc() for the engine\'s scavenges', parent: [], expected: ['--max-semi-space-size=1', '--initial-old-space-size=16', '--expose-gc'] },
+    { name: 'adds a small young generation, a roomier old one, and gc() for the engine\'s scavenges', parent: [], expected: ['--max-semi-space-size=2', '--initial-old-space-size=16', '--expose-gc'] },
     { name: 'keeps the supervisor\'s flags (tsx, --cpu-prof) and adds it', parent: ['--import', 'tsx'], expected: ['--import', 'tsx', ...workerV8Flags] },
     { name: 'the supervisor\'s heap sizes are not the workers\'', parent: ['--max-semi-space-size=4', '--initial-old-space-size=8'], expected: [...workerV8Flags] },
     { name: 'drops -e and its script, so a worker runs its own entry', parent: ['--max-old-space-size=512', '-e', 'import("./dist/src/main.js")'], expected: ['--max-old-space-size=512', ...workerV8Flags] },

@@ -23,7 +23,16 @@ export const partialNames = { data: 'data.part', checkpoint: 'checkpoint.json', 
 export type PartialName = keyof typeof partialNames;
 
 export function partialFile(files: PartialFiles, name: PartialName): string {
-  return path.join(files.dir, files.prefix + partialNames[name]);
+  return inDir(files.dir, files.prefix + partialNames[name]);
+}
+
+/**
+ * `dir`/`name` for one plain name (no separator, not `.` or `..`): what `path.join` answers for a normalized `dir`,
+ * without its normalizing pass. That pass builds a string per path segment, and a small file's run joins a dozen
+ * paths: a tenth of the bytes a worker allocated per file (2000 × 16 KiB, allocation sampling).
+ */
+export function inDir(dir: string, name: string): string {
+  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
 }
 
 /** Temp file of an atomic replace (write, then rename over `partialFile(files, name)`). */
@@ -38,7 +47,7 @@ export function inFolder(dir: string): PartialFiles {
 
 /** A job's own folder: a media job's streams, or an older version's file job. */
 export function partialJobDir(downloadDir: string, jobId: string): string {
-  return path.join(downloadDir, partialFolderName, jobId);
+  return inDir(inDir(downloadDir, partialFolderName), jobId);
 }
 
 /**
@@ -51,12 +60,12 @@ export function fileJobPartial(downloadDir: string, jobId: string): PartialFiles
     const legacy = path.join(jobDir, 'file');
     return inFolder(existsSync(legacy) ? legacy : jobDir);
   }
-  return { dir: path.join(downloadDir, partialFolderName), prefix: `${jobId}.` };
+  return { dir: inDir(downloadDir, partialFolderName), prefix: `${jobId}.` };
 }
 
 /** Every file a file job may leave in the flat layout, the lock (which holds the done marker) first. */
 const flatNames = (downloadDir: string, jobId: string): string[] => {
-  const flat: PartialFiles = { dir: path.join(downloadDir, partialFolderName), prefix: `${jobId}.` };
+  const flat: PartialFiles = { dir: inDir(downloadDir, partialFolderName), prefix: `${jobId}.` };
   const names: PartialName[] = ['lock', 'done', 'data', 'checkpoint', 'reserve'];
   return [...names.map((name) => partialFile(flat, name)), partialTempFile(flat, 'checkpoint')];
 };

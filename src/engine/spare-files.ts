@@ -17,7 +17,7 @@
 import { linkSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { processStartTime } from '../proc-stat.ts';
-import { overwriteFile, unlinkIfThere } from './partial-paths.ts';
+import { inDir, overwriteFile, unlinkIfThere } from './partial-paths.ts';
 
 /** As many as downloads that end close together in one process: beyond it a lock file is unlinked as before. */
 const maxSparesPerFolder = 32;
@@ -30,7 +30,7 @@ let ownTag: string | undefined;
 
 function spareName(dir: string): string {
   ownTag ??= `${process.pid}-${processStartTime(process.pid) ?? ''}`;
-  return path.join(dir, `spare.${ownTag}.${counter++}`);
+  return inDir(dir, `spare.${ownTag}.${counter++}`);
 }
 
 /**

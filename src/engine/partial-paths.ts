@@ -60,12 +60,15 @@ export function fileJobPartial(downloadDir: string, jobId: string): PartialFiles
     const legacy = path.join(jobDir, 'file');
     return inFolder(existsSync(legacy) ? legacy : jobDir);
   }
-  return { dir: inDir(downloadDir, partialFolderName), prefix: `${jobId}.` };
+  return flatPartial(downloadDir, jobId);
 }
+
+/** A file job's files in the flat layout: `<downloadDir>/.mediad-partial/<jobId>.<name>`. */
+const flatPartial = (downloadDir: string, jobId: string): PartialFiles => ({ dir: inDir(downloadDir, partialFolderName), prefix: `${jobId}.` });
 
 /** Every file a file job may leave in the flat layout, the lock (which holds the done marker) first. */
 const flatNames = (downloadDir: string, jobId: string): string[] => {
-  const flat: PartialFiles = { dir: inDir(downloadDir, partialFolderName), prefix: `${jobId}.` };
+  const flat = flatPartial(downloadDir, jobId);
   const names: PartialName[] = ['lock', 'done', 'data', 'checkpoint', 'reserve'];
   return [...names.map((name) => partialFile(flat, name)), partialTempFile(flat, 'checkpoint')];
 };

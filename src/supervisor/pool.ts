@@ -58,8 +58,8 @@ export function respawnDelayMs(restartsInARow: number): number {
  * lets the engine run a scavenge every few MiB of body, which removed the rest (see v8-young-gc.ts).
  * Semi-spaces of 2 MiB, not 1: many small files allocate ~100 KiB of short-lived objects each, and 8 jobs in flight
  * keep ~130 KiB alive across every scavenge, so 1 MiB meant a 1.3 ms scavenge every ~8 files and promotions that
- * fed full GCs (2000 × 16 KiB, 2 workers: 2.25 → 2.10 worker CPU ms per file, bench 485 → 568 files/s); 4 MiB
- * saved a little more CPU but held ~14 MiB more per worker in a 2 × 1 GiB download (2 MiB: 3).
+ * fed full GCs (2000 × 16 KiB, 2 workers: 2.25 → 2.10 worker CPU ms per file, bench 485 → 599 files/s); 4 MiB
+ * saved a little more CPU but held ~14 MiB more per worker in a 2 × 1 GiB download, where 2 MiB held ~3 MiB more.
  * The supervisor's own heap sizes (it serves the API: see package.json) are not the workers'; an
  * operator's MALLOC_ARENA_MAX wins. The supervisor's script flags (`-e`, `-p`) are dropped: a worker given
  * `-e 'import("./main.js")'` would run that instead of its entry — a supervisor per worker — and `--input-type`

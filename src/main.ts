@@ -4,7 +4,6 @@
  * in order on SIGTERM/SIGINT.
  */
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { Queue } from 'bullmq';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from './config.ts';
@@ -17,7 +16,7 @@ import { validateJobOptions } from './sources/select-formats.ts';
 import { createUrlResolver } from './sources/resolve-url.ts';
 import { addressPolicyFor } from './engine/address-policy.ts';
 import { assertHostAllowed } from './engine/url-guard.ts';
-import { partialFolderName } from './engine/partial-paths.ts';
+import { partialFolder } from './engine/partial-paths.ts';
 import { sweepDeadSpares } from './engine/spare-files.ts';
 import { createLimitsStore } from './limits/limits-store.ts';
 import { createDownloadService } from './queue/download-service.ts';
@@ -62,7 +61,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const limits = createLimitsStore(redis, config.rateLimitBytesPerSecond);
   await limits.write({ globalBytesPerSecond: config.rateLimitBytesPerSecond }); // config is the boot value; PUT /v1/limits overrides it until the next start
   const sweep = () => {
-    const swept = sweepDeadSpares(path.join(config.downloadDir, partialFolderName));
+    const swept = sweepDeadSpares(partialFolder(config.downloadDir));
     if (swept.length > 0) logger.info({ removed: swept.length }, 'removed spare lock files of workers that are gone');
   };
   sweep(); // before any worker starts: every spare there is a dead process's

@@ -45,9 +45,14 @@ export function inFolder(dir: string): PartialFiles {
   return { dir, prefix: '' };
 }
 
+/** The shared partial folder of a download folder (resolved, as config gives it). */
+export function partialFolder(downloadDir: string): string {
+  return inDir(downloadDir, partialFolderName);
+}
+
 /** A job's own folder: a media job's streams, or an older version's file job. */
 export function partialJobDir(downloadDir: string, jobId: string): string {
-  return inDir(inDir(downloadDir, partialFolderName), jobId);
+  return inDir(partialFolder(downloadDir), jobId);
 }
 
 /**
@@ -64,7 +69,7 @@ export function fileJobPartial(downloadDir: string, jobId: string): PartialFiles
 }
 
 /** A file job's files in the flat layout: `<downloadDir>/.mediad-partial/<jobId>.<name>`. */
-const flatPartial = (downloadDir: string, jobId: string): PartialFiles => ({ dir: inDir(downloadDir, partialFolderName), prefix: `${jobId}.` });
+const flatPartial = (downloadDir: string, jobId: string): PartialFiles => ({ dir: partialFolder(downloadDir), prefix: `${jobId}.` });
 
 /** Every file a file job may leave in the flat layout, the lock (which holds the done marker) first. */
 const flatNames = (downloadDir: string, jobId: string): string[] => {

@@ -11,8 +11,12 @@ export interface ProcStat {
   readonly startTime: string;
   /** utime + stime of the process itself, in clock ticks. */
   readonly ownTicks: number;
+  /** utime alone: the part of ownTicks spent in user space (the rest is the kernel working for it). */
+  readonly ownUserTicks: number;
   /** cutime + cstime: CPU of children it has reaped. */
   readonly reapedChildTicks: number;
+  /** cutime alone. */
+  readonly reapedChildUserTicks: number;
 }
 
 /** Parses /proc/<pid>/stat, or undefined when the process is gone. */
@@ -28,7 +32,7 @@ export function readProcStat(pid: number): ProcStat | undefined {
   const at = (index: number) => Number(fields[index]);
   return {
     pid, state: fields[0] ?? '?', ppid: at(1), pgid: at(2), startTime: fields[19] ?? '',
-    ownTicks: at(11) + at(12), reapedChildTicks: at(13) + at(14),
+    ownTicks: at(11) + at(12), ownUserTicks: at(11), reapedChildTicks: at(13) + at(14), reapedChildUserTicks: at(13),
   };
 }
 

@@ -1,5 +1,6 @@
 /** Facts about the machine and the tools, for the report. */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { repoRoot } from './daemon.ts';
 
@@ -12,6 +13,8 @@ export interface MachineFacts {
   readonly aria2c: string;
   readonly curl: string;
   readonly filesystem: string;
+  /** What hands this guest's memory back to its host (empty when nothing was seen): page-cache writes may pay for it. */
+  readonly memoryReturn: readonly string[];
   readonly commit: string;
 }
 
@@ -21,6 +24,41 @@ function firstLine(command: string, args: readonly string[]): string {
   } catch {
     return 'not available';
   }
+}
+
+function sysfs(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** DAMON schemes running (admin sysfs interface) and virtio-balloon free page reporting, as far as sysfs shows them. */
+function memoryReturn(): string[] {
+  const found: string[] = [];
+  const kdamonds = '/sys/kernel/mm/damon/admin/kdamonds';
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(kdamonds).filter((name) => /^[0-9]+$/.test(name));
+  } catch {
+    entries = [];
+  }
+  for (const index of entries) {
+    if (sysfs(`${kdamonds}/${index}/state`) !== 'on') continue;
+    let schemes: string[] = [];
+    try {
+      schemes = readdirSync(`${kdamonds}/${index}/contexts/0/schemes`).filter((name) => /^[0-9]+$/.test(name));
+    } catch {
+      schemes = [];
+    }
+    const actions = schemes.map((scheme) => sysfs(`${kdamonds}/${index}/contexts/0/schemes/${scheme}/action`)).filter((action) => action !== undefined);
+    found.push(`DAMON running${actions.length > 0 ? ` (scheme action: ${actions.join(', ')})` : ''}`);
+  }
+  const reportingOrder = sysfs('/sys/module/page_reporting/parameters/page_reporting_order');
+  const balloon = existsSync('/sys/bus/virtio/drivers/virtio_balloon');
+  if (balloon && reportingOrder !== undefined) found.push(`virtio-balloon with free page reporting (order ${reportingOrder})`);
+  return found;
 }
 
 export function machineFacts(workDir: string): MachineFacts {
@@ -38,6 +76,7 @@ export function machineFacts(workDir: string): MachineFacts {
     node: process.version,
     aria2c: firstLine('aria2c', ['--version']),
     curl: firstLine('curl', ['--version']).split(' ').slice(0, 2).join(' '),
+    memoryReturn: memoryReturn(),
     filesystem: firstLine('sh', ['-c', `df -T ${workDir} | tail -1 | awk '{print $2 " on " $1}'`]),
     commit: `${firstLine('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'])}${changed > 0 ? ` + uncommitted changes to ${changed} file${changed === 1 ? '' : 's'} in src/` : ''}`,
   };

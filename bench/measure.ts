@@ -246,6 +246,8 @@ export interface ToolRunOptions {
 export interface ToolRun {
   readonly wallSeconds: number;
   readonly cpuSeconds: number;
+  /** The user-space part of cpuSeconds. */
+  readonly userSeconds: number;
   readonly maxRssBytes: number;
   readonly originCpuSeconds: number;
   readonly machineBusyFraction: number;
@@ -275,7 +277,7 @@ async function measureToolOnce(context: BenchContext, run: ToolRunOptions): Prom
     failures.push(...(await verifyDownloads(run.outputs(dir), run.hashSample)).problems);
     for (const failure of failures.slice(0, 5)) process.stderr.write(`!! ${run.label} (peer tool): ${failure}\n`);
     return {
-      wallSeconds: result.wallSeconds, cpuSeconds: result.cpuSeconds, maxRssBytes: result.maxRssBytes,
+      wallSeconds: result.wallSeconds, cpuSeconds: result.cpuSeconds, userSeconds: result.userSeconds, maxRssBytes: result.maxRssBytes,
       originCpuSeconds: use.origin, machineBusyFraction: use.machineBusyFraction, unexplainedCpuSeconds: Math.max(0, use.unexplained - result.cpuSeconds), failures,
       origin: { requests: originAfter.requests - originBefore.requests, busyConnections: (originAfter.activeResponseMs - originBefore.activeResponseMs) / 1000 / result.wallSeconds },
     };

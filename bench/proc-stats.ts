@@ -85,6 +85,8 @@ export interface CpuSnapshot {
   readonly supervisor: number;
   /** Live workers plus those the supervisor reaped (its cutime/cstime). */
   readonly workers: number;
+  /** The user-space part of supervisor + workers (the rest is kernel time spent for them). */
+  readonly mediadUser: number;
   readonly redis: number;
   readonly origin: number;
   /** This benchmark process itself (API load generator, polling, sampling). */
@@ -97,12 +99,13 @@ export interface CpuSnapshot {
 export function cpuSnapshot(daemonPid: number | undefined, originPid: number | undefined): CpuSnapshot {
   const tree = daemonPid === undefined ? undefined : daemonProcesses(daemonPid);
   const seconds = (ticks: number) => ticks / clockTicksPerSecond;
-  const sum = (list: readonly ProcStat[] | undefined) => (list ?? []).reduce((total, stat) => total + stat.ownTicks, 0);
+  const sum = (list: readonly ProcStat[] | undefined, ticks: (stat: ProcStat) => number = (stat) => stat.ownTicks) => (list ?? []).reduce((total, stat) => total + ticks(stat), 0);
   const machine = machineTicks();
   return {
     atMs: performance.now(),
     supervisor: seconds(tree?.supervisor?.ownTicks ?? 0),
     workers: seconds(sum(tree?.workers) + (tree?.supervisor?.reapedChildTicks ?? 0)),
+    mediadUser: seconds((tree?.supervisor?.ownUserTicks ?? 0) + sum(tree?.workers, (stat) => stat.ownUserTicks) + (tree?.supervisor?.reapedChildUserTicks ?? 0)),
     redis: seconds(sum(tree?.redis)),
     origin: seconds(originPid === undefined ? 0 : readProcStat(originPid)?.ownTicks ?? 0),
     bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
@@ -117,6 +120,8 @@ export interface CpuUse {
   readonly workers: number;
   /** supervisor + workers: what mediad itself used (redis excluded). */
   readonly mediad: number;
+  /** The user-space part of `mediad`. */
+  readonly mediadUser: number;
   readonly redis: number;
   readonly origin: number;
   readonly bench: number;
@@ -135,7 +140,7 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
   const bench = after.bench - before.bench;
   return {
     wallSeconds: (after.atMs - before.atMs) / 1000,
-    supervisor, workers, mediad: supervisor + workers, redis, origin, bench,
+    supervisor, workers, mediad: supervisor + workers, mediadUser: after.mediadUser - before.mediadUser, redis, origin, bench,
     unexplained: after.machineBusy - before.machineBusy - supervisor - workers - redis - origin - bench,
     machineBusyFraction: total > 0 ? (after.machineBusy - before.machineBusy) / total : 0,
   };

@@ -44,6 +44,7 @@ export function renderDocument(input: ReportInput): string {
     `- ${machine.cpus}, ${machine.memory}, ${machine.kernel}`,
     `- Node ${machine.node}; ${machine.aria2c}; ${machine.curl}`,
     `- Work folder on ${machine.filesystem}; no network: origin and clients on 127.0.0.1`,
+    ...(machine.memoryReturn.length > 0 ? [`- Memory of this virtual machine goes back to its host: ${machine.memoryReturn.join('; ')}. Pages the kernel then takes again, for the page cache above all, can cost it more to fill, and how much more changes from run to run: workload 2 shows the spread in curl's own kernel time.`] : []),
     `- Disk and hashing ceilings ${input.ceilings}`,
     `- mediad at commit ${machine.commit}; ${input.build}`,
     '',

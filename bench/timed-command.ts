@@ -8,6 +8,8 @@ import { own } from './child-registry.ts';
 export interface TimedResult {
   readonly wallSeconds: number;
   readonly cpuSeconds: number;
+  /** The user-space part of cpuSeconds. */
+  readonly userSeconds: number;
   readonly maxRssBytes: number;
   readonly exitCode: number | null;
   readonly stderr: string;
@@ -32,5 +34,5 @@ export async function runTimed(command: readonly string[], dir: string): Promise
   const fields = (await readFile(report, 'utf8')).trim().split('\n').pop()?.split(' ').map(Number) ?? [];
   await rm(report, { force: true });
   const [, user = 0, system = 0, maxRssKiB = 0] = fields;
-  return { wallSeconds, cpuSeconds: user + system, maxRssBytes: maxRssKiB * 1024, exitCode, stderr };
+  return { wallSeconds, cpuSeconds: user + system, userSeconds: user, maxRssBytes: maxRssKiB * 1024, exitCode, stderr };
 }

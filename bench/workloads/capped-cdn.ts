@@ -95,11 +95,13 @@ function cappedLimits(f: CappedFigures): string {
   const connections = `Responses in flight at the origin, time-averaged: mediad ${fixed(f.mediadBusyConnections, 1)}, aria2c ${fixed(f.aria2BusyConnections, 1)} of ${f.connections}.`;
   const cpu = `mediad needed ${fixed(f.mediadCpuPerGiB, 1)} CPU s per GiB here (aria2c ${fixed(f.aria2CpuPerGiB, 1)}), ${fixed(f.mediadCores)} cores on average while the paced origin used ${fixed(f.originCores)}; machine ${fixed(f.busy * 100, 0)} % busy.`;
   const cpuBound = f.busy > 0.85 && f.mediadBusyConnections >= f.aria2BusyConnections * 0.9;
-  const verdict = cpuBound
-    ? `mediad kept ${f.mediadBusyConnections >= f.aria2BusyConnections ? 'as many' : 'nearly as many'} responses in flight as aria2c but drained them more slowly: the paced origin delivers ~32 KiB at a time, mediad pays its per-chunk cost (one fs write through the thread pool, progress and checkpoint bookkeeping, GC) on every one, and the two cores run out — CPU-bound.`
+  const verdict = f.mediadWall <= f.aria2Wall
+    ? `mediad finished first, at ${fixed(f.mediadWall / f.ideal)}× the ideal: the per-connection cap is what limits it.`
+    : cpuBound
+    ? `mediad kept ${f.mediadBusyConnections >= f.aria2BusyConnections ? 'as many' : 'nearly as many'} responses in flight as aria2c but drained them more slowly: the paced origin delivers ~32 KiB at a time, mediad pays its per-chunk cost (gathering chunks into write blocks, progress and checkpoint bookkeeping, GC) on every one, and the two cores run out — CPU-bound.`
     : f.mediadBusyConnections < f.aria2BusyConnections * 0.9
-      ? 'mediad kept fewer connections busy than aria2c: time between files (finish: fsyncs, sha256, rename; next job\'s probe) and segments ending at different times (mediad only splits a segment with ≥ 2 × 4 MiB left; aria2c splits to 1 MiB with -k1M) leave capped connections idle.'
-      : 'neither connection count nor CPU explains the gap alone; see the profile.';
+      ? 'mediad kept fewer connections busy than aria2c: time between files (finish: fsyncs, rename; next job\'s probe) and segments ending at different times (mediad splits a segment only while 2 × MEDIAD_MIN_SEGMENT_BYTES, 2 MiB by default, are left; aria2c splits to 1 MiB with -k1M) leave capped connections idle.'
+      : 'Neither connection count nor CPU explains the gap alone; see the profile.';
   return `${bound} ${connections} ${cpu} ${verdict}`;
 }
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bodyReading, ScavengePacer, writeBlockBytes, writeBlockBytesFor } from './v8-young-gc.ts';
+import { bodyReading, ScavengePacer, writeBlockBytes, writeBlockBytesFor, writeInline, writeInlineFor } from './v8-young-gc.ts';
 
 describe('ScavengePacer', () => {
   const cases: { name: string; blocks: number[]; due: boolean[] }[] = [
@@ -39,5 +39,26 @@ describe('writeBlockBytesFor', () => {
     assert.equal(writeBlockBytes(), 1024 * KiB);
     for (const stop of stops) stop();
     assert.equal(writeBlockBytes(), before);
+  });
+});
+
+describe('writeInlineFor', () => {
+  const cases: [number, boolean][] = [
+    [0, true], // the first block of the first body
+    [1, true], // one download over one connection: nothing else for the JS thread to do meanwhile
+    [2, false], // the pool writes one body's block while the JS thread reads the other
+    [4, false],
+    [16, false],
+  ];
+  for (const [bodies, inline] of cases) it(`${bodies} bodies → ${inline ? 'in line' : 'thread pool'}`, () => assert.equal(writeInlineFor(bodies), inline));
+
+  it('follows the bodies being read', () => {
+    const first = bodyReading();
+    assert.equal(writeInline(), true);
+    const second = bodyReading();
+    assert.equal(writeInline(), false);
+    second();
+    assert.equal(writeInline(), true);
+    first();
   });
 });

@@ -47,6 +47,17 @@ describe('openDataFile', () => {
     assert.equal(readFileSync(file, 'utf8'), 'x');
   });
 
+  it('writes in line with writevSync, beside writes through the pool, and refuses in-line writes once closed', async () => {
+    const file = path.join(await tempDir(), 'data.part');
+    const data = openDataFile(file, 'new');
+    assert.equal(data.writevSync?.([Buffer.from('ab'), Buffer.from('cd')], 0), 4);
+    assert.equal(readFileSync(file, 'utf8'), 'abcd', 'in the file when the call returns');
+    await data.writev([Buffer.from('ef')], 4);
+    await data.close();
+    assert.throws(() => data.writevSync?.([Buffer.from('x')], 0), /closed/);
+    assert.equal(readFileSync(file, 'utf8'), 'abcdef');
+  });
+
   it('closes only after the writes still in flight have landed, and refuses writes after that', async () => {
     const file = path.join(await tempDir(), 'data.part');
     const data = openDataFile(file, 'new');

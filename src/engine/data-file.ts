@@ -1,9 +1,10 @@
 /**
  * The partial data file of one download. Open, close and fstat are synchronous: µs on a local disk, where a
  * hand-off to libuv's thread pool costs 20–40 µs of CPU (see partial-lock.ts) and a small file pays for each.
- * Writes and fdatasync, which can take milliseconds, go through the thread pool.
+ * fdatasync, which can take milliseconds, goes through the thread pool; so do writes, unless the engine asks
+ * for one in line (writevSync: see writeInlineFor).
  */
-import { closeSync, fdatasync, fstatSync, openSync, writev } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, openSync, writev, writevSync } from 'node:fs';
 import { unlinkIfThere } from './partial-paths.ts';
 import type { VectorWriter } from './write-blocks.ts';
 
@@ -38,6 +39,10 @@ export function openDataFile(path: string, flags: 'new' | 'r+'): DataFile {
     writev: (buffers, position) => track(() => new Promise((resolve, reject) => {
       writev(fd, buffers, position, (error, bytesWritten) => (error ? reject(error) : resolve({ bytesWritten })));
     })),
+    writevSync: (buffers, position) => {
+      if (closed) throw new Error('data file is closed');
+      return writevSync(fd, buffers, position);
+    },
     datasync: () => track(() => new Promise<void>((resolve, reject) => {
       fdatasync(fd, (error) => (error ? reject(error) : resolve()));
     })),

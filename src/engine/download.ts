@@ -10,7 +10,7 @@ import { MediadError } from '../errors.ts';
 import { partialFile, type PartialFiles } from './partial-paths.ts';
 import { loadCheckpoint, removeCheckpoint, truncateToCheckpoint, writeCheckpoint, checkpointVersion, type Checkpoint } from './checkpoint.ts';
 import { eachChunk, type ChunkAnswer } from './body-chunks.ts';
-import { bodyReading, noteBodyBytes, writeBlockBytes } from '../v8-young-gc.ts';
+import { bodyReading, noteBodyBytes, writeBlockBytes, writeInline } from '../v8-young-gc.ts';
 import { writeBlocksAt } from './write-blocks.ts';
 import { toMediadError } from './classify.ts';
 import { failForStatus, type HttpClient, type HttpResponse } from './http-client.ts';
@@ -340,7 +340,7 @@ class Transfer {
     await writeBlocksAt(this.file, blocks, size, position, (bytes) => {
       segment.written += bytes; // exactly what reached the file, also when a later writev fails
       this.bytesSinceCheckpoint += bytes;
-    });
+    }, writeInline());
   }
 
   private report(): void {

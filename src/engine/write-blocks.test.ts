@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { closeSync, openSync, readFileSync, writeSync, writevSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { firstBytes, withoutFirstBytes, writeBlocksAt } from './write-blocks.ts';
@@ -52,5 +53,35 @@ describe('writeBlocksAt', () => {
       await file.close();
     }
     assert.equal(await readFile(target, 'utf8'), '01abcdefg9', 'bytes 2-8 replaced, nothing past size written');
+  });
+
+  it('in line: every part is in the file before the call returns, through short writes, and writev is never used', async () => {
+    const target = path.join(await tempDir(), 'data');
+    const fd = openSync(target, 'w+');
+    try {
+      writeSync(fd, Buffer.from('0123456789'), 0, 10, 0);
+      const short = {
+        writev: () => Promise.reject(new Error('the thread pool was used')),
+        writevSync: (blocks: Buffer[], position: number) => writevSync(fd, firstBytes(blocks, 3), position),
+      };
+      const parts: number[] = [];
+      const done = writeBlocksAt(short, bufs('ab', 'cdef', 'gh'), 7, 2, (bytes) => parts.push(bytes), true);
+      assert.deepEqual(parts, [3, 3, 1], 'all written synchronously');
+      assert.equal(readFileSync(target, 'utf8'), '01abcdefg9');
+      await done;
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('in line falls back to writev for a file without writevSync', async () => {
+    const target = path.join(await tempDir(), 'data');
+    const file = await open(target, 'w+');
+    try {
+      await writeBlocksAt(file, bufs('ab', 'cd'), 4, 0, () => undefined, true);
+    } finally {
+      await file.close();
+    }
+    assert.equal(await readFile(target, 'utf8'), 'abcd');
   });
 });

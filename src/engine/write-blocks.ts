@@ -6,16 +6,21 @@
 /** What is needed of a FileHandle. */
 export interface VectorWriter {
   writev(buffers: Buffer[], position: number): Promise<{ bytesWritten: number }>;
+  /** The same write in line, blocking the caller: bytes written. */
+  writevSync?(buffers: Buffer[], position: number): number;
 }
 
 /** writev takes at most IOV_MAX (1024 on Linux) buffers; far more tiny chunks than this are joined instead. */
 const maxWritevBlocks = 256;
 
-/** Writes the first `size` bytes of `blocks` at `position`; `onWritten` hears every part that reached the file. */
-export async function writeBlocksAt(file: VectorWriter, blocks: readonly Buffer[], size: number, position: number, onWritten: (bytes: number) => void): Promise<void> {
+/**
+ * Writes the first `size` bytes of `blocks` at `position`; `onWritten` hears every part that reached the file.
+ * `inline`: with the file's writevSync when it has one, so the bytes are in the file when this returns.
+ */
+export async function writeBlocksAt(file: VectorWriter, blocks: readonly Buffer[], size: number, position: number, onWritten: (bytes: number) => void, inline = false): Promise<void> {
   let left = firstBytes(blocks, size);
   for (let offset = 0; offset < size;) {
-    const { bytesWritten } = await file.writev(left, position + offset);
+    const bytesWritten = inline && file.writevSync ? file.writevSync(left, position + offset) : (await file.writev(left, position + offset)).bytesWritten;
     offset += bytesWritten;
     onWritten(bytesWritten);
     if (offset < size) left = withoutFirstBytes(left, bytesWritten);

@@ -1,13 +1,28 @@
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { partialFile, type PartialFiles } from './partial-paths.ts';
 
 const reserveBytes = 64 * 1024;
 
-/** A little disk kept aside per partial download, so a full disk can still take the checkpoint that saves the work done. */
-export async function ensureReserve(files: PartialFiles): Promise<void> {
+/**
+ * A little disk kept aside per partial download, so a full disk can still take the checkpoint that saves the work done.
+ * Synchronous: it must exist before the next block is written. Made through the thread pool, it lost the race on a
+ * fast disk, where a download written in line filled the disk first and the last checkpoint found no room.
+ */
+export function ensureReserve(files: PartialFiles): void {
   const file = partialFile(files, 'reserve');
-  const size = await stat(file).then((found) => found.size, () => -1);
-  if (size !== reserveBytes) await writeFile(file, Buffer.alloc(reserveBytes)).catch(() => undefined); // no room now: the download will say so
+  let size = -1;
+  try {
+    size = statSync(file).size;
+  } catch {
+    size = -1;
+  }
+  if (size === reserveBytes) return;
+  try {
+    writeFileSync(file, Buffer.alloc(reserveBytes));
+  } catch {
+    // no room now: the download will say so
+  }
 }
 
 export async function releaseReserve(files: PartialFiles): Promise<void> {

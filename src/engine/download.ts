@@ -365,13 +365,13 @@ class Transfer {
 
   /** fsync the data, then record what it covers. The snapshot is taken before the fsync, so it never claims bytes the fsync may miss. */
   private async checkpoint(): Promise<void> {
-    while (this.checkpointing) await this.checkpointing;
+    while (this.checkpointing) await this.checkpointing.catch(() => undefined); // its error is its starter's; this one tries afresh
     const snapshot = this.segments.map((segment) => ({ ...segment }));
     this.checkpointsStarted++;
     this.bytesSinceCheckpoint = 0;
     this.lastCheckpointAt = this.context.now();
     this.checkpointing = (async () => {
-      if (this.checkpointsStarted === 1) await ensureReserve(this.files); // only downloads that checkpoint have work worth the reserve
+      if (this.checkpointsStarted === 1) ensureReserve(this.files); // only downloads that checkpoint have work worth the reserve
       await this.file.datasync();
       await this.lock.assertHeld();
       await writeCheckpoint(this.files, {

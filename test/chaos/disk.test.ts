@@ -66,7 +66,9 @@ describe('disk full and unwritable download folder', async () => {
     assert.equal(await sha256File(job.file.path), sha256(data));
     const resume = origin.requests.filter((r) => r.path === '/big.bin').pop();
     assert.ok(resume?.range && !resume.range.startsWith('bytes=0-'), `retry resumed with ${resume?.range}`);
-    assert.ok(origin.bytesServed('/big.bin') - servedBefore <= data.length - 4 * MiB, 'the retry fetched only what was missing');
+    // the checkpoint written after the failure claims every byte in the file, so the retry fetches none of them again
+    const served = origin.bytesServed('/big.bin') - servedBefore;
+    assert.ok(served <= data.length - kept, `the retry fetched only what was missing: ${served} bytes, ${data.length - kept} missing`);
     await rm(job.file.path);
   });
 

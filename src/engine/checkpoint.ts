@@ -7,10 +7,10 @@
  * a thread-pool hand-off costs 20–40 µs of CPU; fsync and truncate, which can
  * take milliseconds, stay asynchronous.
  */
-import { closeSync, fsync, openSync, renameSync, statSync } from 'node:fs';
+import { closeSync, fsync, openSync, renameSync } from 'node:fs';
 import { open, truncate } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { partialFile, partialTempFile, readIfThere, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
+import { partialFile, partialTempFile, readIfThere, sizeOf, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
 import type { Segment } from './segments.ts';
 import type { ResourceIdentity } from './validators.ts';
 
@@ -97,14 +97,6 @@ export async function loadCheckpoint(files: PartialFiles, url: string): Promise<
   const dataBytes = sizeOf(partialFile(files, 'data'));
   const problem = findCheckpointProblem(parsed, url, dataBytes);
   return problem ? { discarded: problem } : { checkpoint: parsed as Checkpoint };
-}
-
-function sizeOf(file: string): number | undefined {
-  try {
-    return statSync(file).size;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A torn tail after a crash must never end up in the finished file: cut the data back to the last checkpointed byte. */

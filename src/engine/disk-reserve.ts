@@ -1,6 +1,6 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { partialFile, type PartialFiles } from './partial-paths.ts';
+import { partialFile, sizeOf, type PartialFiles } from './partial-paths.ts';
 
 const reserveBytes = 64 * 1024;
 
@@ -11,13 +11,7 @@ const reserveBytes = 64 * 1024;
  */
 export function ensureReserve(files: PartialFiles): void {
   const file = partialFile(files, 'reserve');
-  let size = -1;
-  try {
-    size = statSync(file).size;
-  } catch {
-    size = -1;
-  }
-  if (size === reserveBytes) return;
+  if (sizeOf(file) === reserveBytes) return;
   try {
     writeFileSync(file, Buffer.alloc(reserveBytes));
   } catch {

@@ -7,7 +7,7 @@
  * a mkdir and an rmdir were a sixth of a worker's CPU per small file. A media job keeps a folder of its own,
  * with one sub-folder per stream.
  */
-import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -115,6 +115,15 @@ export function overwriteFile(file: string, text: string): void {
     ftruncateSync(fd, writeSync(fd, text, 0));
   } finally {
     closeSync(fd);
+  }
+}
+
+/** A file's size, or undefined when it cannot be read (missing, unreadable). */
+export function sizeOf(file: string): number | undefined {
+  try {
+    return statSync(file).size;
+  } catch {
+    return undefined;
   }
 }
 

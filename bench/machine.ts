@@ -34,24 +34,22 @@ function sysfs(file: string): string | undefined {
   }
 }
 
+/** The numbered entries of a sysfs folder (kdamonds, schemes), none when it is absent. */
+function numbered(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((name) => /^[0-9]+$/.test(name));
+  } catch {
+    return [];
+  }
+}
+
 /** DAMON schemes running (admin sysfs interface) and virtio-balloon free page reporting, as far as sysfs shows them. */
 function memoryReturn(): string[] {
   const found: string[] = [];
   const kdamonds = '/sys/kernel/mm/damon/admin/kdamonds';
-  let entries: string[] = [];
-  try {
-    entries = readdirSync(kdamonds).filter((name) => /^[0-9]+$/.test(name));
-  } catch {
-    entries = [];
-  }
-  for (const index of entries) {
+  for (const index of numbered(kdamonds)) {
     if (sysfs(`${kdamonds}/${index}/state`) !== 'on') continue;
-    let schemes: string[] = [];
-    try {
-      schemes = readdirSync(`${kdamonds}/${index}/contexts/0/schemes`).filter((name) => /^[0-9]+$/.test(name));
-    } catch {
-      schemes = [];
-    }
+    const schemes = numbered(`${kdamonds}/${index}/contexts/0/schemes`);
     const actions = schemes.map((scheme) => sysfs(`${kdamonds}/${index}/contexts/0/schemes/${scheme}/action`)).filter((action) => action !== undefined);
     found.push(`DAMON running${actions.length > 0 ? ` (scheme action: ${actions.join(', ')})` : ''}`);
   }

@@ -71,7 +71,7 @@ export async function runBigFile(context: BenchContext, runs: number): Promise<W
   const aria2Speed = aria2.map((run) => speed(run.wallSeconds));
   const aria2Cpu = aria2.map((run) => run.cpuSeconds / gib(size));
   // user space apart: the kernel's share (socket and page-cache copies, writeback) follows the host from run to run
-  const userPerGiB = (runs: readonly ToolRun[]) => fixed(median(runs.map((run) => run.userSeconds / gib(size))));
+  const userPerGiB = (toolRuns: readonly ToolRun[]) => fixed(median(toolRuns.map((run) => run.userSeconds / gib(size))));
   const name = `2. one big file, uncapped: ${formatBytes(size)}`;
   const rows: Row[] = [];
   const details: string[] = [];

@@ -131,6 +131,8 @@ const worker = new Worker(queueName, createProcessor({ store, now: Date.now, run
 });
 worker.on('error', (error) => logger.warn({ err: error.message }, 'worker error'));
 worker.on('lockRenewalFailed', (jobIds: string[]) => {
+  // a blocked event loop or a stalled Redis outlasted the lock: the job may already run elsewhere, from its last checkpoint
+  logger.warn({ jobIds, lockMs: config.jobLockMs }, 'job lock lost; stopping these jobs here');
   for (const jobId of jobIds) worker.cancelJob(jobId, 'lock-lost'); // another worker may own it now: stop writing
 });
 

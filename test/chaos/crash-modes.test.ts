@@ -103,6 +103,38 @@ describe('crash modes', () => {
     }
   });
 
+  it('a worker frozen past its job lock (SIGSTOP) says so on waking, stops, and the job still ends byte-identical', async () => {
+    const daemon = await startDaemon({ workers: 2, env: { ...fastDaemonEnv, MEDIAD_CONNECTIONS: '1' } });
+    try {
+      const { id, data } = await startSlowDownload(daemon, origin, 'frozen.bin', 6 * MiB, 2 * MiB);
+      const before = await daemon.waitForJob(id, (job) => job.progress.downloadedBytes > MiB, { timeoutMs: 15_000 });
+      const holder = daemon.logs.find((line) => line.jobId === id && line.msg === 'job started')?.pid as number;
+      assert.ok(holder, 'the log names the worker running the job');
+      process.kill(holder, 'SIGSTOP');
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 4500)); // fastDaemonEnv's lock is 3 s
+      } finally {
+        process.kill(holder, 'SIGCONT');
+      }
+      const lost = await waitFor(() => daemon.logs.find((line) => line.pid === holder && line.msg === 'job lock lost; stopping these jobs here'), {
+        timeoutMs: 10_000, what: 'the frozen worker logs its lost lock',
+      });
+      assert.deepEqual(lost.jobIds, [id]);
+      await waitFor(() => daemon.logs.some((line) => line.pid === holder && line.jobId === id && line.msg === 'job ended' && line.outcome === 'interrupted'), {
+        timeoutMs: 10_000, what: 'the frozen worker stops its run',
+      });
+      const job = await daemon.waitForState(id, 'completed', 60_000);
+      assert.equal(await sha256File(job.file.path), sha256(data));
+      // The origin keeps sending into socket buffers while the worker is stopped (MiBs on loopback); those bytes never
+      // reached the frozen worker's file, so "served" counts them twice. What it wrote before the freeze is kept.
+      const ranges = origin.requests.filter((r) => r.path === '/frozen.bin').map((r) => r.range ?? '');
+      const resumedAt = Number(/^bytes=(\d+)-/.exec(ranges.at(-1) ?? '')?.[1]);
+      assert.ok(ranges.length >= 2 && resumedAt >= before.progress.downloadedBytes, `resumed at ${resumedAt}, ${before.progress.downloadedBytes} were written before the freeze: ${ranges}`);
+    } finally {
+      await daemon.cleanup();
+    }
+  });
+
   describe('Redis restart', () => {
     let redis: RedisServer;
     let daemon: Daemon;

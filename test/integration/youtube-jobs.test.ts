@@ -57,7 +57,12 @@ describe('video and audio jobs', () => {
     daemon = await startDaemon({
       workers: 2,
       env: {
-        ...fastDaemonEnv, MEDIAD_CHECKPOINT_INTERVAL_MS: '100', MEDIAD_CHECKPOINT_INTERVAL_BYTES: '65536',
+        // A worker's first resolve loads youtubei.js and runs the player script: its event loop stalls for about a
+        // second under CI load, and fastDaemonEnv's 3 s lock (renewed every 1.5 s) was once lost that way. The rest of
+        // a small stream then sat unread in the first run's socket when it stopped, and the run that took the job over
+        // asked for it again: served twice. A 6 s lock leaves room; crash-modes tests a lost lock on purpose.
+        ...fastDaemonEnv, MEDIAD_JOB_LOCK_MS: '6000',
+        MEDIAD_CHECKPOINT_INTERVAL_MS: '100', MEDIAD_CHECKPOINT_INTERVAL_BYTES: '65536',
         MEDIAD_TEST_FAKE_YOUTUBE: specFile, NODE_OPTIONS: `--import tsx --import ${preload}`,
       },
     });

@@ -2,13 +2,15 @@
  * The checkpoint beside the partial data: what resource the bytes belong to
  * and how many bytes of each segment are known to be on disk. Written
  * atomically (temp file, fsync, rename, fsync of the folder) and only after
- * the data it describes was fsynced. Metadata calls (open, rename, stat,
- * reads of small files) are synchronous: a few µs each on a local disk, where
- * a thread-pool hand-off costs 20–40 µs of CPU; fsync and truncate, which can
- * take milliseconds, stay asynchronous.
+ * the data it describes was fsynced. Metadata calls (open, stat, reads of
+ * small files) are synchronous: a few µs each on a local disk, where a
+ * thread-pool hand-off costs 20–40 µs of CPU. fsync, truncate and the rename
+ * can take milliseconds and stay asynchronous: a rename waits for the
+ * filesystem's journal, which the data's own writeback keeps busy (about 1 ms
+ * each on the JS thread during 2 GiB downloads here, 5 % of its time).
  */
-import { closeSync, fsync, openSync, renameSync } from 'node:fs';
-import { open, truncate } from 'node:fs/promises';
+import { closeSync, fsync, openSync } from 'node:fs';
+import { open, rename, truncate } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { partialFile, partialTempFile, readIfThere, sizeOf, unlinkIfThere, type PartialFiles } from './partial-paths.ts';
 import type { Segment } from './segments.ts';
@@ -38,7 +40,7 @@ export async function writeCheckpoint(files: PartialFiles, checkpoint: Checkpoin
   } finally {
     await handle.close();
   }
-  renameSync(temp, target);
+  await rename(temp, target);
   await syncDirectory(files.dir);
 }
 

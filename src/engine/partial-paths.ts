@@ -11,7 +11,7 @@ import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, rmSync, s
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
-export const partialFolderName = '.mediad-partial';
+const partialFolderName = '.mediad-partial';
 
 /** One download's files: `<dir>/<prefix><name>`. */
 export interface PartialFiles {

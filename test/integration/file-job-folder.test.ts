@@ -14,7 +14,7 @@ import { writeCheckpoint, checkpointVersion } from '../../src/engine/checkpoint.
 import { processStartTime, readProcStat } from '../../src/proc-stat.ts';
 import { keepAsSpare } from '../../src/engine/spare-files.ts';
 import type { HttpClient } from '../../src/engine/http-client.ts';
-import { fileJobPartial, inFolder, partialFile, partialFolderName, partialJobDir, removeFinishedFileJobPartial } from '../../src/engine/partial-paths.ts';
+import { fileJobPartial, inFolder, partialFile, partialFolder, partialJobDir, removeFinishedFileJobPartial } from '../../src/engine/partial-paths.ts';
 import { initialProgress, type JobRecord } from '../../src/queue/job-record.ts';
 import type { JobStore } from '../../src/queue/job-store.ts';
 import { createProcessor } from '../../src/worker/bullmq-adapter.ts';
@@ -92,7 +92,7 @@ describe('file job partial files', () => {
     assert.deepEqual(served.map((request) => request.range), [`bytes=${MiB}-${2 * MiB - 1}`]);
     assert.equal(origin.bytesServed('/legacy.bin') - servedBefore, MiB);
     removeFinishedFileJobPartial(downloadDir, 'j-legacy');
-    assert.deepEqual(await readdir(path.join(downloadDir, partialFolderName)), [], 'the old folder went with the job');
+    assert.deepEqual(await readdir(partialFolder(downloadDir)), [], 'the old folder went with the job');
   });
   }
 
@@ -112,12 +112,12 @@ describe('file job partial files', () => {
       },
     });
     const job = { id: 'j-small', attemptsMade: 0, opts: { attempts: 3 } } as unknown as Job;
-    const partialFolder = path.join(downloadDir, partialFolderName);
+    const folder = partialFolder(downloadDir);
 
     store.failCompletedUpdates = 1;
     await assert.rejects(processor(job, 'token'), /redis is down/);
     assert.deepEqual(cleaned, [], 'nothing is cleaned up while the record does not say completed');
-    assert.deepEqual(await readdir(partialFolder), ['j-small.lock'], 'only the lock, which holds the done marker, stays: no marker file, no job folder');
+    assert.deepEqual(await readdir(folder), ['j-small.lock'], 'only the lock, which holds the done marker, stays: no marker file, no job folder');
     const requestsAfterFirst = origin.requests.length;
 
     const file = await processor(job, 'token');
@@ -128,12 +128,12 @@ describe('file job partial files', () => {
     assert.deepEqual(await readdir(downloadDir).then((names) => names.filter((name) => !name.startsWith('.')).sort()), ['small.bin'], 'no "small (1).bin"');
     assert.equal(records.get('j-small')?.state, 'completed');
     assert.deepEqual(cleaned, ['j-small']);
-    assert.deepEqual(await readdir(partialFolder), [], 'nothing left once the record says completed');
+    assert.deepEqual(await readdir(folder), [], 'nothing left once the record says completed');
   });
 
   it('reuses a finished download\'s lock inode for the next one, so small files allocate only their data inode', async () => {
     const downloadDir = await tempDir();
-    const partialFolder = path.join(downloadDir, partialFolderName);
+    const folder = partialFolder(downloadDir);
     const inodes: number[] = [];
     for (const n of [1, 2, 3]) {
       const data = randomBytesSeeded(16 * 1024, 50 + n);
@@ -146,7 +146,7 @@ describe('file job partial files', () => {
       removeFinishedFileJobPartial(downloadDir, id, keepAsSpare);
     }
     assert.equal(new Set(inodes).size, 1, `one lock inode for all three: ${inodes.join(', ')}`);
-    const left = await readdir(partialFolder);
+    const left = await readdir(folder);
     assert.equal(left.length, 1);
     assert.match(left[0] as string, /^spare\.\d+-\d+\.\d+$/, 'only the spare stays');
   });

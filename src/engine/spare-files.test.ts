@@ -69,6 +69,8 @@ describe('spare lock files', () => {
       noStartTime: `spare.${process.pid}-.4`, // written where /proc could not be read
       deadTemp: `job-9.lock.${deadPid}.tmp`,
       liveTemp: `job-8.lock.${process.pid}.tmp`,
+      deadProbe: `direct-probe.${deadPid}.tmp`,
+      liveProbe: `direct-probe.${process.pid}.tmp`,
       lock: 'job-7.lock',
       data: 'job-7.data.part',
     };
@@ -76,8 +78,8 @@ describe('spare lock files', () => {
 
     const removed = sweepDeadSpares(dir);
 
-    assert.deepEqual(removed.sort(), [names.deadSpare, names.deadTemp, names.noStartTime, names.reusedPid].sort());
-    assert.deepEqual(readdirSync(dir).sort(), [names.data, names.liveSpare, names.liveTemp, names.lock].sort());
+    assert.deepEqual(removed.sort(), [names.deadSpare, names.deadTemp, names.deadProbe, names.noStartTime, names.reusedPid].sort());
+    assert.deepEqual(readdirSync(dir).sort(), [names.data, names.liveSpare, names.liveTemp, names.liveProbe, names.lock].sort());
     assert.deepEqual(sweepDeadSpares(path.join(dir, 'missing')), [], 'no partial folder yet: nothing to sweep');
   });
 });

@@ -80,7 +80,10 @@ export function keepAsSpare(file: string, move: (from: string, to: string) => vo
   pools.set(dir, pool);
 }
 
-/** Removes the spares that processes no longer running left in `dir`, and lock takeovers' temp files (`*.lock.<pid>.tmp`) of them. */
+/**
+ * Removes the spares that processes no longer running left in `dir`, and their other scratch files: lock takeovers'
+ * (`*.lock.<pid>.tmp`) and the O_DIRECT alignment trial's (`direct-probe.<pid>.tmp`, see direct-io.ts).
+ */
 export function sweepDeadSpares(dir: string): string[] {
   let names: string[];
   try {
@@ -92,7 +95,7 @@ export function sweepDeadSpares(dir: string): string[] {
   const removed: string[] = [];
   for (const name of names) {
     const spare = /^spare\.(\d+)-(\d*)\.\d+$/.exec(name); // no start time: /proc was unreadable
-    const temp = /\.lock\.(\d+)\.tmp$/.exec(name);
+    const temp = /(?:\.lock|^direct-probe)\.(\d+)\.tmp$/.exec(name);
     const dead = spare ? processStartTime(Number(spare[1])) !== spare[2] : temp ? processStartTime(Number(temp[1])) === undefined : false;
     if (!dead) continue;
     unlinkIfThere(path.join(dir, name));

@@ -37,6 +37,7 @@ export const configSchema = {
   connections: { type: 'int', min: 1, max: 16, doc: 'Parallel range connections per download' },
   minSegmentBytes: { type: 'int', min: 65_536, max: 4 * GiB, doc: 'Smallest segment worth its own connection' },
   perHostConnections: { type: 'int', min: 1, max: 256, doc: 'Connections per origin host per worker process' },
+  directWrites: { type: 'bool', doc: 'Write big downloads around the page cache (O_DIRECT) where the file system takes it' },
   hashFiles: { type: 'bool', doc: 'Record the sha256 of every finished file (one more read of it; a job\'s own `sha256` is verified either way)' },
   rateLimitBytesPerSecond: { type: 'int', min: 0, max: 1024 * GiB, doc: 'Global bandwidth limit (0 = none)' },
   'youtube.resolver': { type: 'enum', values: ['youtubei', 'ytdl-core', 'yt-dlp'], doc: 'YouTube resolver' },

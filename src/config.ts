@@ -36,6 +36,7 @@ export interface Config {
   readonly connections: number;
   readonly minSegmentBytes: number;
   readonly perHostConnections: number;
+  readonly directWrites: boolean;
   readonly hashFiles: boolean;
   readonly rateLimitBytesPerSecond: number;
   readonly youtube: { readonly resolver: 'youtubei' | 'ytdl-core' | 'yt-dlp' };

@@ -5,10 +5,12 @@
  * for one in line (writevSync: see writeInlineFor).
  */
 import { closeSync, fdatasync, fstatSync, openSync, writev, writevSync } from 'node:fs';
+import { directWriter, probePathNear, returnAlignedBlock, takeAlignedBlock } from './direct-io.ts';
 import { unlinkIfThere } from './partial-paths.ts';
-import type { VectorWriter } from './write-blocks.ts';
+import type { AroundWriter } from './write-blocks.ts';
 
-export interface DataFile extends VectorWriter {
+/** `writeAround` follows direct-io.ts's rules on position and size, and writes fewer bytes when the file system will not. */
+export interface DataFile extends AroundWriter {
   size(): number;
   datasync(): Promise<void>;
   /**
@@ -23,8 +25,9 @@ export interface DataFile extends VectorWriter {
  * the finished file (a kill between placing it and writing the done marker), and emptying it in place would empty
  * the user's file too. `r+` keeps what is there (a resume).
  */
-export function openDataFile(path: string, flags: 'new' | 'r+'): DataFile {
+export function openDataFile(path: string, flags: 'new' | 'r+', onDirectRefused: (reason: string) => void = () => undefined): DataFile {
   const fd = flags === 'new' ? openNew(path) : openSync(path, 'r+');
+  const around = directWriter(`/proc/self/fd/${fd}`, onDirectRefused); // the same inode, whatever happens to the name
   const pending = new Set<Promise<unknown>>();
   let closed = false;
   const track = <T>(start: () => Promise<T>): Promise<T> => {
@@ -43,6 +46,10 @@ export function openDataFile(path: string, flags: 'new' | 'r+'): DataFile {
       if (closed) throw new Error('data file is closed');
       return writevSync(fd, buffers, position);
     },
+    writeAround: (block, offset, length, position, inline) => track(() => around.write(block, offset, length, position, inline)),
+    aroundRefused: () => around.refused(),
+    alignedBlock: () => takeAlignedBlock(probePathNear(path)), // the probe needs a name in the same file system
+    releaseBlock: returnAlignedBlock,
     datasync: () => track(() => new Promise<void>((resolve, reject) => {
       fdatasync(fd, (error) => (error ? reject(error) : resolve()));
     })),
@@ -51,6 +58,11 @@ export function openDataFile(path: string, flags: 'new' | 'r+'): DataFile {
       if (closed) return;
       closed = true;
       if (pending.size > 0) await Promise.allSettled(pending);
+      try {
+        around.close();
+      } catch {
+        // as below
+      }
       try {
         closeSync(fd);
       } catch {

@@ -10,8 +10,8 @@ import { MediadError } from '../errors.ts';
 import { partialFile, type PartialFiles } from './partial-paths.ts';
 import { loadCheckpoint, removeCheckpoint, truncateToCheckpoint, writeCheckpoint, checkpointVersion, type Checkpoint } from './checkpoint.ts';
 import { eachChunk, type ChunkAnswer } from './body-chunks.ts';
-import { bodyReading, noteBodyBytes, writeBlockBytes, writeInline } from '../v8-young-gc.ts';
-import { writeBlocksAt } from './write-blocks.ts';
+import { bodyReading } from '../v8-young-gc.ts';
+import { SegmentWriter } from './segment-writer.ts';
 import { toMediadError } from './classify.ts';
 import { failForStatus, type HttpClient, type HttpResponse } from './http-client.ts';
 import { withPartialLock, type PartialLock } from './partial-lock.ts';
@@ -33,6 +33,8 @@ export interface DownloadSettings {
   readonly minSegmentBytes: number;
   readonly checkpointIntervalBytes: number;
   readonly checkpointIntervalMs: number;
+  /** Big downloads go around the page cache where the file system allows (direct-io.ts). */
+  readonly directWrites: boolean;
 }
 
 export interface DownloadLog {
@@ -64,7 +66,6 @@ export interface PartialDownload {
 class ResourceChanged extends Error {}
 
 const maxRestartsPerRun = 3;
-const writeBlockMaxWaitMs = 100;
 const maxQuickRetriesPerSegment = 50; // resets that still make progress are retried at once, without spending a job attempt
 
 export async function downloadToPartial(files: PartialFiles, target: DownloadTarget, settings: DownloadSettings, context: DownloadContext): Promise<PartialDownload> {
@@ -134,11 +135,11 @@ class Transfer {
     try {
       if (resumeFrom) {
         await truncateToCheckpoint(this.files, resumeFrom);
-        this.file = openDataFile(dataPath, 'r+');
+        this.file = openDataFile(dataPath, 'r+', this.directRefused);
         this.adopt(resumeFrom);
         this.resumed = true;
       } else {
-        this.file = openDataFile(dataPath, 'new');
+        this.file = openDataFile(dataPath, 'new', this.directRefused);
         probe = await this.probe();
       }
       this.report();
@@ -285,48 +286,35 @@ class Transfer {
   }
 
   private async consume(segment: Segment, response: HttpResponse): Promise<void> {
-    // Chunks arrive as small as the sender's pacing (often 16–64 KiB); each write goes through libuv's thread
-    // pool and pauses the body, which was a third of a worker's CPU in the capped-CDN bench. Chunks wait in a
-    // list and go to disk together (one writev, no copy) once a block is in (writeBlockBytesFor) or after 100 ms.
-    const pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let writingBytes = 0;
-    this.held.set(segment, () => pendingBytes + writingBytes);
-    let lastFlushAt = this.context.now();
-    const flush = async () => {
-      lastFlushAt = this.context.now();
-      if (pendingBytes === 0) return;
-      const position = segment.start + segment.written;
-      const size = roomAt(segment, position, pendingBytes); // a split may have moved our end while bytes waited
-      const blocks = pending.splice(0);
-      pendingBytes = 0;
-      writingBytes = size;
-      noteBodyBytes(size);
-      await this.writeAt(segment, blocks, size, position).finally(() => { writingBytes = 0; });
-      this.report();
-      this.checkpointInBackground();
-    };
-    const keep = (chunk: Buffer, room: number, more: boolean): ChunkAnswer => {
-      pending.push(room === chunk.length ? chunk : chunk.subarray(0, room));
-      pendingBytes += room;
-      // full block, or a slow transfer: progress and checkpoints must not wait for a block to fill
-      if (pendingBytes >= writeBlockBytes() || this.context.now() - lastFlushAt >= writeBlockMaxWaitMs) return flush().then(() => more);
-      return more;
-    };
+    const writer = new SegmentWriter(segment, {
+      file: this.file,
+      around: this.settings.directWrites,
+      now: this.context.now,
+      onWritten: (bytes) => {
+        segment.written += bytes; // exactly what reached the file, also when a later write fails
+        this.bytesSinceCheckpoint += bytes;
+      },
+      afterWrite: () => {
+        this.report();
+        this.checkpointInBackground();
+      },
+    });
+    this.held.set(segment, () => writer.held());
     const take = (chunk: Buffer): ChunkAnswer => {
-      const position = segment.start + segment.written + pendingBytes;
+      const position = writer.nextPosition();
       const room = roomAt(segment, position, chunk.length);
       const more = segment.end === null || position + room < segment.end; // false: our range is done (a split may have cut it)
       if (room === 0) return more;
+      const keep = () => writer.keep(room === chunk.length ? chunk : chunk.subarray(0, room))?.then(() => more) ?? more;
       const waiting = this.context.throttle?.(room, this.stop.signal);
-      return waiting ? waiting.then(() => keep(chunk, room, more)) : keep(chunk, room, more);
+      return waiting ? waiting.then(keep) : keep();
     };
     const stopReading = bodyReading();
     try {
       await eachChunk(response.body, take);
     } finally {
       stopReading();
-      await flush().finally(() => this.held.delete(segment)); // bytes that arrived are good bytes: keep them even when the transfer broke
+      await writer.flush(true).finally(() => this.held.delete(segment)); // bytes that arrived are good bytes: keep them even when the transfer broke
     }
     if (segment.end === null) {
       segment.end = segment.start + segment.written; // unknown length: the body's end is the resource's end
@@ -336,12 +324,7 @@ class Transfer {
     }
   }
 
-  private async writeAt(segment: Segment, blocks: readonly Buffer[], size: number, position: number): Promise<void> {
-    await writeBlocksAt(this.file, blocks, size, position, (bytes) => {
-      segment.written += bytes; // exactly what reached the file, also when a later writev fails
-      this.bytesSinceCheckpoint += bytes;
-    }, writeInline());
-  }
+  private readonly directRefused = (reason: string) => this.context.log.info({ reason }, 'writing through the page cache');
 
   private report(): void {
     this.context.onProgress(downloadedBytes(this.segments), this.identity.totalBytes);

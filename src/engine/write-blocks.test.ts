@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync, writeSync, writevSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { firstBytes, withoutFirstBytes, writeBlocksAt } from './write-blocks.ts';
+import { firstBytes, withoutFirstBytes, writeBlocksAt, writeStagedAt, type AroundWriter } from './write-blocks.ts';
 import { tempDirs } from '../../test/helpers/temp-dirs.ts';
 
 const tempDir = tempDirs('mediad-wb-');
@@ -83,5 +83,60 @@ describe('writeBlocksAt', () => {
       await file.close();
     }
     assert.equal(await readFile(target, 'utf8'), 'abcd');
+  });
+});
+
+describe('writeStagedAt', () => {
+  /** A real file whose writes around the cache are recorded (and done with pwrite), up to `aroundLimit` bytes each. */
+  const recordingFile = (fd: number, aroundLimit = Number.POSITIVE_INFINITY) => {
+    const calls: string[] = [];
+    const file: AroundWriter = {
+      writev: async (blocks, position) => ({ bytesWritten: writevSync(fd, blocks, position) }),
+      writevSync: (blocks, position) => {
+        const bytes = writevSync(fd, blocks, position);
+        calls.push(`cache ${position}+${bytes}`);
+        return bytes;
+      },
+      writeAround: async (block, offset, length, position) => {
+        const bytes = writeSync(fd, block, offset, Math.min(length, aroundLimit), position);
+        calls.push(`around ${position}+${bytes} from ${offset}`);
+        return bytes;
+      },
+      aroundRefused: () => false,
+      alignedBlock: () => undefined,
+      releaseBlock: () => undefined,
+    };
+    return { file, calls };
+  };
+  const block = Buffer.from('..abcdefghijklmnop');
+
+  it('writes the head through the cache, then the part around it, then the rest, reporting each in order', async () => {
+    const target = path.join(await tempDir(), 'data');
+    const fd = openSync(target, 'w+');
+    const { file, calls } = recordingFile(fd);
+    const parts: number[] = [];
+    try {
+      await writeStagedAt(file, block, 2, 15, { head: 2, direct: 8 }, 6, (bytes) => parts.push(bytes), false);
+    } finally {
+      closeSync(fd);
+    }
+    assert.deepEqual(calls, ['cache 6+2', 'around 8+8 from 4', 'cache 16+5']);
+    assert.deepEqual(parts, [2, 8, 5]);
+    assert.equal(readFileSync(target, 'latin1').slice(6), 'abcdefghijklmno');
+  });
+
+  it('writes through the cache whatever the file would not write around it', async () => {
+    const target = path.join(await tempDir(), 'data');
+    const fd = openSync(target, 'w+');
+    const { file, calls } = recordingFile(fd, 3);
+    const parts: number[] = [];
+    try {
+      await writeStagedAt(file, block, 2, 15, { head: 2, direct: 8 }, 6, (bytes) => parts.push(bytes), false);
+    } finally {
+      closeSync(fd);
+    }
+    assert.deepEqual(calls, ['cache 6+2', 'around 8+3 from 4', 'cache 11+10']);
+    assert.deepEqual(parts, [2, 3, 10]);
+    assert.equal(readFileSync(target, 'latin1').slice(6), 'abcdefghijklmno');
   });
 });

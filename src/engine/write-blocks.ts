@@ -10,6 +10,31 @@ export interface VectorWriter {
   writevSync?(buffers: Buffer[], position: number): number;
 }
 
+/** A file that can also write around the page cache (see direct-io.ts). */
+export interface AroundWriter extends VectorWriter {
+  /** Writes `length` bytes of an aligned `block` from `offset` at `position` around the page cache; answers how many it wrote. */
+  writeAround(block: Buffer, offset: number, length: number, position: number, inline: boolean): Promise<number>;
+  /** Whether writes around the cache are off for this file (its file system refused them). */
+  aroundRefused(): boolean;
+  /** A block for `writeAround` (undefined when none can be had); give it back with releaseBlock. */
+  alignedBlock(): Buffer | undefined;
+  releaseBlock(block: Buffer): void;
+}
+
+/**
+ * Writes `size` bytes of `block` from `offset` at `position`: `head` bytes through the page cache, the next `direct`
+ * around it, and the rest through it again, which includes whatever the file would not write around it. The small
+ * ends go in line (a page or two into the page cache); `inline` is for the part around the cache.
+ */
+export async function writeStagedAt(file: AroundWriter, block: Buffer, offset: number, size: number, split: { head: number; direct: number }, position: number, onWritten: (bytes: number) => void, inline: boolean): Promise<void> {
+  const part = (from: number, to: number) => [block.subarray(offset + from, offset + to)];
+  if (split.head > 0) await writeBlocksAt(file, part(0, split.head), split.head, position, onWritten, true);
+  const around = split.direct > 0 ? await file.writeAround(block, offset + split.head, split.direct, position + split.head, inline) : 0;
+  if (around > 0) onWritten(around);
+  const done = split.head + around;
+  if (done < size) await writeBlocksAt(file, part(done, size), size - done, position + done, onWritten, true);
+}
+
 /** writev takes at most IOV_MAX (1024 on Linux) buffers; far more tiny chunks than this are joined instead. */
 const maxWritevBlocks = 256;
 

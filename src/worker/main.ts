@@ -62,6 +62,7 @@ const loadMedia = () => (media ??= (async () => {
 const settings = {
   connections: config.connections, minSegmentBytes: config.minSegmentBytes,
   checkpointIntervalBytes: config.checkpointIntervalBytes, checkpointIntervalMs: config.checkpointIntervalMs,
+  directWrites: config.directWrites,
 };
 
 // One run per job in this process. The supervisor hears which jobs run here (health's `busy`, and the log line when

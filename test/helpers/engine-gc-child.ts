@@ -34,7 +34,7 @@ observer.observe({ entryTypes: ['gc'] });
 
 counting = true;
 const result = await downloadToPartial(inFolder(dir), { url: origin.url('/big.bin') }, {
-  connections: 1, minSegmentBytes: MiB, checkpointIntervalBytes: 8 * MiB, checkpointIntervalMs: 2000,
+  connections: 1, minSegmentBytes: MiB, checkpointIntervalBytes: 8 * MiB, checkpointIntervalMs: 2000, directWrites: true,
 }, { http, signal: new AbortController().signal, log: quietLog, now: Date.now, onProgress: () => undefined });
 await new Promise((resolve) => setTimeout(resolve, 50)); // the observer hears of the last collections a turn later
 counting = false;

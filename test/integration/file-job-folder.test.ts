@@ -64,7 +64,7 @@ describe('file job partial files', () => {
 
   const contextFor = (downloadDir: string): JobRunContext => ({
     http, downloadDir, signal: new AbortController().signal, log: quietLog, now: Date.now, progress: noProgress, hashFiles: false,
-    settings: { connections: 1, minSegmentBytes: MiB, checkpointIntervalBytes: 8 * MiB, checkpointIntervalMs: 2000 },
+    settings: { connections: 1, minSegmentBytes: MiB, checkpointIntervalBytes: 8 * MiB, checkpointIntervalMs: 2000, directWrites: true },
   });
 
   for (const [layout, folderOf] of [['<job>/file', (jobDir: string) => path.join(jobDir, 'file')], ['<job>', (jobDir: string) => jobDir]] as const) {

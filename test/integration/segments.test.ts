@@ -6,6 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { constants } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkpointVersion, writeCheckpoint } from '../../src/engine/checkpoint.ts';
@@ -16,6 +17,7 @@ import type { Segment } from '../../src/engine/segments.ts';
 import { randomBytesSeeded, sha256, sha256File, type Origin, type ServedRequest } from '../helpers/origin.ts';
 import { MiB } from '../helpers/env.ts';
 import { quietLog, startOriginAndClient } from '../helpers/engine-client.ts';
+import { openFlagsOn } from '../helpers/open-flags.ts';
 import { tempDirs } from '../helpers/temp-dirs.ts';
 
 const tempDir = tempDirs('mediad-seg-');
@@ -35,7 +37,7 @@ describe('segmented downloads', () => {
   });
   after(async () => close?.());
 
-  const settings = (connections: number, minSegmentBytes = MiB): DownloadSettings => ({ connections, minSegmentBytes, checkpointIntervalBytes: 2 * MiB, checkpointIntervalMs: 1000 });
+  const settings = (connections: number, minSegmentBytes = MiB): DownloadSettings => ({ connections, minSegmentBytes, checkpointIntervalBytes: 2 * MiB, checkpointIntervalMs: 1000, directWrites: true });
   const run = (dir: string, url: string, connections: number, minSegmentBytes = MiB) => downloadToPartial(inFolder(dir), { url }, settings(connections, minSegmentBytes), {
     http, signal: new AbortController().signal, log: quietLog, now: Date.now, onProgress: () => undefined,
   });
@@ -114,6 +116,26 @@ describe('segmented downloads', () => {
     const starts = origin.requests.slice(requestsBefore).map((r) => parseRange(r)?.[0] as number).sort((x, y) => x - y);
     assert.deepEqual(starts, [8 * MiB, 12 * MiB], 'the idle connection took the back half of the remaining segment');
     assert.ok(origin.bytesServed('/split.bin') - servedBefore <= 8 * MiB + 512 * 1024, 'the cut segment stopped at the cut');
+  });
+
+  it('writes the bulk around the page cache, byte-exact, over ranges and resumes that do not fall on pages', async () => {
+    const data = randomBytesSeeded(12 * MiB + 777, 8);
+    origin.setFile('/direct.bin', data);
+    origin.behave('/direct.bin', { throttleBytesPerSecond: 16 * MiB, resetAfterBytes: 3 * MiB + 4321, resetTimes: 1 });
+    const dir = await tempDir();
+    const dataPath = path.join(dir, 'data.part');
+    let sawDirect = false;
+    const servedBefore = origin.bytesServed('/direct.bin');
+    // 1 MiB + 333: the probe's range, and so every other segment's start, is off the page grid; the reset resumes one off it too
+    const result = await downloadToPartial(inFolder(dir), { url: origin.url('/direct.bin') }, settings(3, MiB + 333), {
+      http, signal: new AbortController().signal, log: quietLog, now: Date.now,
+      onProgress: () => {
+        sawDirect ||= openFlagsOn(dataPath).some((flags) => (flags & constants.O_DIRECT) !== 0);
+      },
+    });
+    assert.equal(await sha256File(result.dataPath), sha256(data));
+    assert.ok(sawDirect, 'the data file had an O_DIRECT descriptor open while it was written');
+    assert.ok(origin.bytesServed('/direct.bin') - servedBefore <= data.length + 2 * MiB, 'the reset cost at most what was in flight');
   });
 
   it('falls back to one connection from zero when the server ignores ranges', async () => {

@@ -16,9 +16,14 @@ const MiB = 1024 * 1024;
 async function countedFile(options: { failAroundCall?: number; gate?: () => Promise<void> } = {}) {
   const file = path.join(await tempDir(), 'data.part');
   const real = openDataFile(file, 'new');
-  const counts = { aroundCalls: 0, aroundBytes: 0 };
+  const counts = { aroundCalls: 0, aroundBytes: 0, cacheWrites: 0 };
   const data: DataFile = {
     ...real,
+    writev: (buffers, position) => (counts.cacheWrites++, real.writev(buffers, position)),
+    writevSync: (buffers, position) => {
+      counts.cacheWrites++;
+      return real.writevSync?.(buffers, position) ?? assert.fail('a data file writes in line');
+    },
     writeAround: async (block, offset, length, position, inline) => {
       if (++counts.aroundCalls === options.failAroundCall) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       await options.gate?.();
@@ -71,6 +76,7 @@ describe('SegmentWriter', () => {
     assert.deepEqual(readFileSync(file).subarray(start), bytes);
     assert.ok(counts.aroundBytes > 0.9 * bytes.length, `${counts.aroundBytes} of ${bytes.length} bytes around the cache`);
     assert.equal(counts.aroundBytes % directUnitBytes, 0);
+    assert.equal(counts.cacheWrites, 2, 'through the cache only the part of the first page and of the last one');
   });
 
   it('writes a small segment as its chunks came, all through the cache', async () => {

@@ -97,21 +97,22 @@ export class SegmentWriter {
       return;
     }
     const position = this.segment.start + this.segment.written;
-    const size = roomAt(this.segment, position, this.pendingBytes); // a split may have moved our end while bytes waited
+    let size = roomAt(this.segment, position, this.pendingBytes); // a split may have moved our end while bytes waited
     this.pendingBytes = 0;
-    this.writingBytes = size;
-    noteBodyBytes(size);
     let write: Promise<void>;
     let overlap = false;
     if (stage) {
       if (stage.offset !== position % directUnitBytes) throw new Error(`staged bytes at page offset ${stage.offset} for file position ${position}`);
       const split = directSplit(position, size);
       overlap = split.direct > 0 && !last;
+      if (overlap) size -= this.carryOver(stage, split.head + split.direct, size);
       write = writeStagedAt(this.context.file, stage.block, stage.offset, size, split, position, this.onWritten, !overlap && writeInline())
         .finally(() => this.context.file.releaseBlock(stage.block));
     } else {
       write = writeBlocksAt(this.context.file, this.pending.splice(0), size, position, this.onWritten, writeInline());
     }
+    this.writingBytes = size;
+    noteBodyBytes(size);
     const done = write.then(() => {
       this.context.afterWrite();
     }, (error: unknown) => {
@@ -125,6 +126,21 @@ export class SegmentWriter {
     if (!overlap) return done;
     done.catch(() => undefined); // the next flush awaits it: not an unhandled rejection meanwhile
     this.inFlight = done;
+  }
+
+  /**
+   * Moves the staged bytes after `from` (less than a page, starting on a page) to the start of a fresh block, so they
+   * go around the cache with the next block instead of through it now. Only ever written one way, the last page
+   * could otherwise be written through the cache, taking the file's lock, while another connection's write around
+   * the cache holds it for the device's time: with 4 connections the JS thread stalled there. Answers the bytes moved.
+   */
+  private carryOver(stage: { block: Buffer; offset: number }, from: number, size: number): number {
+    const next = this.context.file.aroundRefused() ? undefined : this.context.file.alignedBlock();
+    if (!next) return 0;
+    const carried = stage.block.copy(next, 0, stage.offset + from, stage.offset + size);
+    this.stage = { block: next, offset: 0 };
+    this.pendingBytes = carried;
+    return carried;
   }
 
   /** Copies from here on into an aligned block, when this connection has enough to go and the file takes them. */

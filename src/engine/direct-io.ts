@@ -51,8 +51,9 @@ export function directSplit(position: number, size: number, unit = directUnitByt
 export interface DirectWriter {
   /**
    * Writes `length` bytes of `block` from `offset` at `position` around the page cache; all three aligned (a block
-   * from `takeAlignedBlock`, offsets and lengths in whole units). Answers how many bytes it wrote: fewer when the
-   * file cannot be written this way (the caller writes the rest through the cache), and from then on always 0.
+   * from `takeAlignedBlock`, offsets and lengths in whole units). Answers how many bytes it wrote: fewer on a short
+   * write (a nearly full disk), and 0 once the file system has refused (then always); the caller writes the rest
+   * through the cache.
    */
   write(block: Buffer, offset: number, length: number, position: number, inline: boolean): Promise<number>;
   /** Whether the file system said no to this file (then write through the cache). */
@@ -82,8 +83,9 @@ export function directWriter(path: string, onRefused: (reason: string) => void):
       try {
         return inline ? writeSync(fd, block, offset, length, position) : await writeAsync(fd, block, offset, length, position);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
-        return refuse('the file system refused an O_DIRECT write (EINVAL)');
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EINVAL' && code !== 'EOPNOTSUPP' && code !== 'ENOTSUP') throw error;
+        return refuse(`the file system refused an O_DIRECT write (${code})`);
       }
     },
     refused: () => refused,
@@ -112,6 +114,7 @@ function writeAsync(fd: number, block: Buffer, offset: number, length: number, p
 }
 
 const freeBlocks: Buffer[] = [];
+const noAlignedMemoryIn = new Set<string>();
 
 /** The scratch file of the alignment trial, beside the data; one a kill leaves behind is swept (spare-files.ts). */
 export function probePathNear(dataPath: string): string {
@@ -124,8 +127,13 @@ export function probePathNear(dataPath: string): string {
  */
 export function takeAlignedBlock(probePath: string): Buffer | undefined {
   if (freeBlocks.length === 0) {
+    const dir = path.dirname(probePath);
+    if (noAlignedMemoryIn.has(dir)) return undefined;
     const slab = alignedSlab(blocksPerSlab * directBlockBytes, probePath);
-    if (slab === undefined) return undefined;
+    if (slab === undefined) {
+      noAlignedMemoryIn.add(dir); // a file system without O_DIRECT: one trial per folder, not one per block
+      return undefined;
+    }
     for (let i = 0; i < blocksPerSlab; i++) freeBlocks.push(slab.subarray(i * directBlockBytes, (i + 1) * directBlockBytes));
   }
   return freeBlocks.pop();
@@ -144,6 +152,7 @@ export function returnAlignedBlock(block: Buffer): void {
  */
 export function alignedSlab(size: number, probePath: string): Buffer | undefined {
   const raw = Buffer.allocUnsafeSlow(size + maxAlignment);
+  raw.fill(0, 0, 2 * maxAlignment); // the trial writes these bytes to disk: never leftover heap
   let fd: number;
   try {
     fd = openSync(probePath, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DIRECT, 0o600);

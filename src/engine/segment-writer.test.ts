@@ -35,12 +35,12 @@ async function countedFile(options: { failAroundCall?: number; gate?: () => Prom
   return { file, data, counts };
 }
 
-function writerFor(segment: Segment, data: DataFile, around = true) {
+function writerFor(segment: Segment, data: DataFile, around = true, now: () => number = Date.now) {
   const reported: number[] = [];
   const writer = new SegmentWriter(segment, {
     file: data,
     around,
-    now: Date.now,
+    now,
     onWritten: (bytes) => {
       segment.written += bytes;
       reported.push(bytes);
@@ -102,6 +102,27 @@ describe('SegmentWriter', () => {
     assert.deepEqual(readFileSync(file), bytes);
     assert.equal(counts.aroundCalls, 0);
   });
+
+  for (const around of [true, false]) {
+    it(`knows where the next byte goes through a flush every 100 ms (a slow link; ${around ? 'staged' : 'chunks as they came'})`, async () => {
+      let clock = 0;
+      const start = 5000;
+      const bytes = randomBytesSeeded(2 * MiB, 16);
+      const { file, data } = await countedFile();
+      const segment: Segment = { start, end: start + bytes.length, written: 0 };
+      const { writer } = writerFor(segment, data, around, () => clock);
+      for (let at = 0; at < bytes.length;) {
+        const chunk = bytes.subarray(at, at + 24 * 1024 + 5);
+        at += chunk.length;
+        clock += 150; // every chunk finds the last flush over 100 ms old: small flushes, in line
+        await writer.keep(chunk);
+        assert.equal(writer.nextPosition(), start + at);
+      }
+      await writer.flush(true);
+      await data.close();
+      assert.deepEqual(readFileSync(file).subarray(start), bytes);
+    });
+  }
 
   it('goes on reading while a block is written around the cache, and writes the next only after it', async () => {
     let open: () => void = () => undefined;

@@ -97,22 +97,25 @@ export class SegmentWriter {
       return;
     }
     const position = this.segment.start + this.segment.written;
+    if (stage && stage.offset !== position % directUnitBytes) {
+      this.context.file.releaseBlock(stage.block);
+      throw new Error(`staged bytes at page offset ${stage.offset} for file position ${position}`);
+    }
     let size = roomAt(this.segment, position, this.pendingBytes); // a split may have moved our end while bytes waited
     this.pendingBytes = 0;
+    const split = stage ? directSplit(position, size) : { head: size, direct: 0 };
+    const overlap = split.direct > 0 && !last;
+    if (stage && overlap) size -= this.carryOver(stage, split.head + split.direct, size);
+    // before the write: an in-line part reports its bytes (onWritten takes them off) before the call returns
+    this.writingBytes = size;
+    noteBodyBytes(size);
     let write: Promise<void>;
-    let overlap = false;
     if (stage) {
-      if (stage.offset !== position % directUnitBytes) throw new Error(`staged bytes at page offset ${stage.offset} for file position ${position}`);
-      const split = directSplit(position, size);
-      overlap = split.direct > 0 && !last;
-      if (overlap) size -= this.carryOver(stage, split.head + split.direct, size);
       write = writeStagedAt(this.context.file, stage.block, stage.offset, size, split, position, this.onWritten, !overlap && writeInline())
         .finally(() => this.context.file.releaseBlock(stage.block));
     } else {
       write = writeBlocksAt(this.context.file, this.pending.splice(0), size, position, this.onWritten, writeInline());
     }
-    this.writingBytes = size;
-    noteBodyBytes(size);
     const done = write.then(() => {
       this.context.afterWrite();
     }, (error: unknown) => {

@@ -8,7 +8,8 @@
  * A connection with at least `minStagedBytes` to go writes around the page cache instead (direct-io.ts): each chunk
  * is copied, as it arrives, into an aligned block at the offset its file position has within a page, so the
  * block's pages are the file's. A full block's whole pages are written from the thread pool while the body goes
- * on into the next block, so the socket and the disk work at once; its unaligned ends go through the cache. The
+ * on into the next block, so the socket and the disk work at once; its last partial page moves on to the next block
+ * (carryOver), so only the connection's first and last partial pages go through the cache. The
  * chunks die at once: a chunk kept in a list while scavenges run is promoted, and its buffer then counts toward a
  * full GC (v8-young-gc.ts); kept while a write was in flight, they set off a full GC every 30 ms. At most one write
  * per connection is in flight, so the bytes reach the file in order and `segment.written` stays exact.

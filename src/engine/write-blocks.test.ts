@@ -110,33 +110,30 @@ describe('writeStagedAt', () => {
   };
   const block = Buffer.from('..abcdefghijklmnop');
 
-  it('writes the head through the cache, then the part around it, then the rest, reporting each in order', async () => {
-    const target = path.join(await tempDir(), 'data');
-    const fd = openSync(target, 'w+');
-    const { file, calls } = recordingFile(fd);
-    const parts: number[] = [];
-    try {
-      await writeStagedAt(file, block, 2, 15, { head: 2, direct: 8 }, 6, (bytes) => parts.push(bytes), false);
-    } finally {
-      closeSync(fd);
-    }
-    assert.deepEqual(calls, ['cache 6+2', 'around 8+8 from 4', 'cache 16+5']);
-    assert.deepEqual(parts, [2, 8, 5]);
-    assert.equal(readFileSync(target, 'latin1').slice(6), 'abcdefghijklmno');
-  });
-
-  it('writes through the cache whatever the file would not write around it', async () => {
-    const target = path.join(await tempDir(), 'data');
-    const fd = openSync(target, 'w+');
-    const { file, calls } = recordingFile(fd, 3);
-    const parts: number[] = [];
-    try {
-      await writeStagedAt(file, block, 2, 15, { head: 2, direct: 8 }, 6, (bytes) => parts.push(bytes), false);
-    } finally {
-      closeSync(fd);
-    }
-    assert.deepEqual(calls, ['cache 6+2', 'around 8+3 from 4', 'cache 11+10']);
-    assert.deepEqual(parts, [2, 3, 10]);
-    assert.equal(readFileSync(target, 'latin1').slice(6), 'abcdefghijklmno');
-  });
+  const cases: { name: string; aroundLimit?: number; calls: string[]; parts: number[] }[] = [
+    {
+      name: 'writes the head through the cache, then the part around it, then the rest, reporting each in order',
+      calls: ['cache 6+2', 'around 8+8 from 4', 'cache 16+5'], parts: [2, 8, 5],
+    },
+    {
+      name: 'writes through the cache whatever the file would not write around it',
+      aroundLimit: 3, calls: ['cache 6+2', 'around 8+3 from 4', 'cache 11+10'], parts: [2, 3, 10],
+    },
+  ];
+  for (const { name, aroundLimit, calls: expectedCalls, parts: expectedParts } of cases) {
+    it(name, async () => {
+      const target = path.join(await tempDir(), 'data');
+      const fd = openSync(target, 'w+');
+      const { file, calls } = recordingFile(fd, aroundLimit);
+      const parts: number[] = [];
+      try {
+        await writeStagedAt(file, block, 2, 15, { head: 2, direct: 8 }, 6, (bytes) => parts.push(bytes), false);
+      } finally {
+        closeSync(fd);
+      }
+      assert.deepEqual(calls, expectedCalls);
+      assert.deepEqual(parts, expectedParts);
+      assert.equal(readFileSync(target, 'latin1').slice(6), 'abcdefghijklmno');
+    });
+  }
 });
